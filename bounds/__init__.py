@@ -1,0 +1,1 @@
+"""The papers' theorems as pure functions of constants, and their comparison with runs."""

@@ -1,0 +1,5 @@
+"""Synthetic problem instances with known constants, networks and gossip weights."""
+
+from problems import convex, graphs, mixing
+
+__all__ = ["convex", "graphs", "mixing"]

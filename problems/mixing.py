@@ -1,0 +1,316 @@
+"""Gossip (mixing) weights and the spectral quantities that govern them.
+
+A mixing matrix for a graph ``g`` on n nodes is a symmetric ``W`` with
+``W @ 1 = 1`` (hence doubly stochastic in the affine sense) and
+``W[i, j] = 0`` unless ``i == j`` or ``(i, j)`` is an edge. Written with edge
+weights ``w`` and the incidence matrix ``A``: ``W = I - A diag(w) A^T``.
+Gossip ``x <- W x`` preserves the average and converges to it at the rate
+``slem(W) = ||W - 11^T/n||_2``.
+
+Rules:
+    * :func:`metropolis` — local, no global knowledge. Two published conventions:
+      ``"xiao_boyd_lall"`` (default), ``w_ij = 1 / (1 + max(d_i, d_j))`` (Xiao,
+      Boyd & Lall 2005): every diagonal entry is positive, so the chain is
+      aperiodic and ``slem < 1`` on every connected graph; and
+      ``"metropolis_hastings"``, ``w_ij = 1 / max(d_i, d_j)`` (Boyd, Diaconis &
+      Xiao 2004), which has ``slem = 1`` on bipartite regular graphs (e.g. even
+      rings): wrap it in :func:`lazy` there.
+    * :func:`max_degree` — ``w_e = 1 / d_max`` (Boyd, Diaconis & Xiao 2004).
+    * :func:`best_constant` — ``W = I - alpha* L`` with
+      ``alpha* = 2 / (lambda_1(L) + lambda_{n-1}(L))`` (Xiao & Boyd 2004, Sec. 4.1);
+      it may have negative diagonal entries (e.g. on a star).
+    * :func:`lazy` — ``(I + W) / 2``.
+    * :func:`fastest_mixing` (FMMC, Boyd, Diaconis & Xiao 2004) and
+      :func:`fastest_averaging` (FDLA, Xiao & Boyd 2004) — semidefinite programs,
+      solved exactly; see :mod:`problems._sdp`.
+
+Every function that returns a ``W`` validates it with :func:`check_mixing`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+
+from problems.graphs import DisconnectedGraphError, Graph
+
+__all__ = [
+    "MixingMatrixError",
+    "DisconnectedGraphError",
+    "best_constant",
+    "check_mixing",
+    "chi",
+    "consensus_rounds",
+    "fastest_averaging",
+    "fastest_mixing",
+    "lambda2",
+    "lambda_min",
+    "lazy",
+    "max_degree",
+    "max_degree_weights",
+    "metropolis",
+    "metropolis_weights",
+    "slem",
+    "spectral_gap",
+]
+
+Convention = Literal["xiao_boyd_lall", "metropolis_hastings"]
+
+
+class MixingMatrixError(ValueError):
+    """Raised when a matrix is not a valid mixing matrix (for the given graph)."""
+
+
+def _require_graph(g, fn: str) -> Graph:
+    if not isinstance(g, Graph):
+        raise TypeError(
+            f"{fn} expects a problems.graphs.Graph, got {type(g).__name__}; "
+            "build one with graphs.ring(n), graphs.from_networkx(G) or graphs.from_edges(n, edges)"
+        )
+    return g.require_connected(f"mixing.{fn}")
+
+
+# --- local rules on raw adjacency (no connectivity requirement) -------------
+def metropolis_weights(adjacency: np.ndarray, convention: Convention = "xiao_boyd_lall") -> np.ndarray:
+    """Metropolis weights for a (possibly disconnected) adjacency matrix.
+
+    Used for time-varying snapshots, which need not be connected. See
+    :func:`metropolis` for the conventions.
+    """
+    a = np.asarray(adjacency, dtype=bool)
+    d = a.sum(axis=1).astype(np.float64)
+    dmax = np.maximum(d[:, None], d[None, :])
+    if convention == "xiao_boyd_lall":
+        off = np.where(a, 1.0 / (1.0 + dmax), 0.0)
+    elif convention == "metropolis_hastings":
+        off = np.where(a, 1.0 / np.maximum(dmax, 1.0), 0.0)
+    else:
+        raise ValueError(f"unknown Metropolis convention {convention!r}; use 'xiao_boyd_lall' or 'metropolis_hastings'")
+    return off + np.diag(1.0 - off.sum(axis=1))
+
+
+def max_degree_weights(adjacency: np.ndarray) -> np.ndarray:
+    """Max-degree weights ``w_e = 1/d_max`` for a (possibly disconnected) adjacency matrix."""
+    a = np.asarray(adjacency, dtype=bool)
+    dmax = max(int(a.sum(axis=1).max()), 1)
+    off = a / dmax
+    return off + np.diag(1.0 - off.sum(axis=1))
+
+
+# --- rules on connected graphs ----------------------------------------------
+def metropolis(g: Graph, convention: Convention = "xiao_boyd_lall") -> np.ndarray:
+    """Metropolis weights on a connected graph.
+
+    Args:
+        g: connected graph.
+        convention: ``"xiao_boyd_lall"`` (default; ``1/(1 + max(d_i, d_j))``,
+            always aperiodic) or ``"metropolis_hastings"`` (``1/max(d_i, d_j)``;
+            periodic — ``slem = 1`` — on bipartite regular graphs).
+
+    Returns:
+        (n, n) symmetric doubly stochastic nonnegative ``W`` supported on ``g``.
+    """
+    g = _require_graph(g, "metropolis")
+    return check_mixing(metropolis_weights(g.adjacency, convention), g, nonnegative=True)
+
+
+def max_degree(g: Graph) -> np.ndarray:
+    """Max-degree weights ``W = I - L / d_max`` (nonnegative, symmetric, stochastic)."""
+    g = _require_graph(g, "max_degree")
+    return check_mixing(max_degree_weights(g.adjacency), g, nonnegative=True)
+
+
+def best_constant(g: Graph) -> np.ndarray:
+    """Best constant edge weight ``W = I - alpha* L`` (Xiao & Boyd 2004).
+
+    ``alpha* = 2 / (lambda_1(L) + lambda_{n-1}(L))`` with ``lambda_1`` the
+    largest and ``lambda_{n-1}`` the smallest nonzero Laplacian eigenvalue; it
+    achieves ``slem = (lambda_1 - lambda_{n-1}) / (lambda_1 + lambda_{n-1})``,
+    the best over all ``W = I - alpha L``. Diagonal entries are negative when
+    ``alpha* > 1/d_max`` (e.g. on stars).
+    """
+    g = _require_graph(g, "best_constant")
+    lap = g.laplacian()
+    ev = np.linalg.eigvalsh(lap)  # ascending; ev[0] = 0
+    alpha = 2.0 / (ev[-1] + ev[1])
+    return check_mixing(np.eye(g.n) - alpha * lap, g, nonnegative=False)
+
+
+def lazy(W: np.ndarray) -> np.ndarray:
+    """Lazy version ``(I + W) / 2``: eigenvalues move to ``[0, 1]`` when ``W``'s are in ``[-1, 1]``."""
+    W = check_mixing(W)
+    return 0.5 * (np.eye(W.shape[0]) + W)
+
+
+def fastest_mixing(g: Graph, *, solver: str = "auto", tol: float = 1e-8, return_certificate: bool = False):
+    """Fastest mixing Markov chain (FMMC) weights (Boyd, Diaconis & Xiao 2004).
+
+    Solves ``minimize ||W - 11^T/n||_2`` over symmetric, nonnegative, stochastic
+    ``W`` supported on ``g``.
+
+    Args:
+        g: connected graph.
+        solver: ``"auto"`` (fastest reliable path) or a solver name accepted by
+            :func:`problems._sdp.solve_fmmc` (e.g. ``"CLARABEL"``, ``"SCS"``).
+        tol: feasibility / optimality tolerance.
+        return_certificate: also return an :class:`problems._sdp.SDPCertificate`
+            with a rigorous dual lower bound on the optimal SLEM.
+
+    Returns:
+        ``W`` (n, n), or ``(W, certificate)``.
+
+    Raises:
+        DisconnectedGraphError: if ``g`` is disconnected.
+        problems._sdp.SDPSolveError: if no solver is available or the solve fails.
+    """
+    from problems import _sdp
+
+    g = _require_graph(g, "fastest_mixing")
+    out = _sdp.solve_fmmc(g.n, g.edges, solver=solver, tol=tol, return_certificate=return_certificate)
+    W = out[0] if return_certificate else out
+    check_mixing(W, g, nonnegative=True, atol=max(tol, 1e-9) * 10)
+    return out
+
+
+def fastest_averaging(g: Graph, *, solver: str = "auto", tol: float = 1e-8, return_certificate: bool = False):
+    """Fastest distributed linear averaging (FDLA) weights (Xiao & Boyd 2004).
+
+    Solves ``minimize ||W - 11^T/n||_2`` over symmetric ``W`` with ``W 1 = 1``
+    supported on ``g``; weights (and diagonal entries) may be negative. Same
+    arguments and return values as :func:`fastest_mixing`.
+    """
+    from problems import _sdp
+
+    g = _require_graph(g, "fastest_averaging")
+    out = _sdp.solve_fdla(g.n, g.edges, solver=solver, tol=tol, return_certificate=return_certificate)
+    W = out[0] if return_certificate else out
+    check_mixing(W, g, nonnegative=False, atol=max(tol, 1e-9) * 10)
+    return out
+
+
+# --- validation -------------------------------------------------------------
+def check_mixing(W, g: Graph | None = None, *, nonnegative: bool = False, atol: float = 1e-9) -> np.ndarray:
+    """Validate a mixing matrix and return it as a float64 NumPy array.
+
+    Checks: square (n, n) with n >= 2, finite, symmetric, rows (hence columns)
+    summing to 1, supported on ``g``'s edges plus the diagonal when ``g`` is
+    given, and entrywise nonnegative when ``nonnegative``.
+
+    Raises:
+        MixingMatrixError: naming the first violated property, by how much,
+            and how to fix it.
+    """
+    W = np.asarray(W, dtype=np.float64)
+    if W.ndim != 2 or W.shape[0] != W.shape[1]:
+        raise MixingMatrixError(f"a mixing matrix must be square (n, n), got shape {W.shape}")
+    n = W.shape[0]
+    if n < 2:
+        raise MixingMatrixError(f"a mixing matrix needs n >= 2 nodes, got n={n}")
+    if not np.isfinite(W).all():
+        raise MixingMatrixError("mixing matrix has NaN or inf entries")
+    asym = float(np.abs(W - W.T).max())
+    if asym > atol:
+        raise MixingMatrixError(
+            f"mixing matrix is not symmetric (max |W - W^T| = {asym:.3g} > {atol:g}); "
+            "use a symmetric rule such as mixing.metropolis(g), or symmetrize with (W + W.T)/2"
+        )
+    rows = float(np.abs(W.sum(axis=1) - 1.0).max())
+    if rows > atol:
+        raise MixingMatrixError(
+            f"mixing matrix is not doubly stochastic: rows sum to 1 only within {rows:.3g} (> {atol:g}); "
+            "set the diagonal to 1 - (sum of off-diagonal entries of the row)"
+        )
+    if g is not None:
+        if g.n != n:
+            raise MixingMatrixError(f"W is {n}x{n} but the graph has {g.n} nodes")
+        off_support = ~(g.adjacency | np.eye(n, dtype=bool))
+        bad = float(np.abs(W[off_support]).max()) if off_support.any() else 0.0
+        if bad > atol:
+            i, j = np.argwhere(off_support & (np.abs(W) > atol))[0]
+            raise MixingMatrixError(
+                f"W is not supported on graph {g.name!r}: W[{i}, {j}] = {W[i, j]:.3g} but ({i}, {j}) is not an edge; "
+                "nodes may only mix with their neighbours"
+            )
+    if nonnegative:
+        neg = float(W.min())
+        if neg < -atol:
+            raise MixingMatrixError(
+                f"W has negative entries (min {neg:.3g}); this rule must give a nonnegative (Markov) matrix"
+            )
+    return W
+
+
+# --- spectral quantities ----------------------------------------------------
+def _eigs(W) -> np.ndarray:
+    W = check_mixing(W, atol=1e-6)
+    return np.linalg.eigvalsh(W)  # ascending
+
+
+def slem(W) -> float:
+    """Second largest eigenvalue modulus ``||W - 11^T/n||_2`` (the gossip rate)."""
+    W = np.asarray(W, dtype=np.float64)
+    n = W.shape[0]
+    check_mixing(W, atol=1e-6)
+    ev = np.linalg.eigvalsh(W - np.full((n, n), 1.0 / n))
+    return float(np.abs(ev).max())
+
+
+def spectral_gap(W) -> float:
+    """``1 - slem(W)``."""
+    return 1.0 - slem(W)
+
+
+def lambda2(W) -> float:
+    """Second largest eigenvalue of ``W`` (the largest on the mean-free subspace)."""
+    return float(_mean_free_eigs(W)[-1])
+
+
+def lambda_min(W) -> float:
+    """Smallest eigenvalue of ``W``."""
+    return float(_eigs(W)[0])
+
+
+def _mean_free_eigs(W) -> np.ndarray:
+    """Eigenvalues of W restricted to the subspace orthogonal to 1 (ascending, n-1 values)."""
+    W = check_mixing(W, atol=1e-6)
+    n = W.shape[0]
+    # Orthonormal basis of 1-perp via a Householder-free QR of [1, I].
+    q, _ = np.linalg.qr(np.column_stack([np.ones(n), np.eye(n)[:, : n - 1]]))
+    B = q[:, 1:]
+    return np.linalg.eigvalsh(B.T @ W @ B)
+
+
+def chi(W) -> float:
+    """Condition number of ``I - W`` on the mean-free subspace: ``(1 - lambda_n) / (1 - lambda_2)``.
+
+    This is the ``chi`` of Kovalev, Salim & Richtárik (2020) for the gossip
+    matrix ``I - W``. Infinite when ``W`` does not mix (``lambda_2 = 1``).
+    """
+    ev = _mean_free_eigs(W)
+    lo = 1.0 - ev[-1]
+    if lo <= 1e-14:
+        return math.inf
+    return float((1.0 - ev[0]) / lo)
+
+
+def consensus_rounds(W, eps: float) -> int:
+    """Gossip rounds guaranteeing ``||W^k x - x_bar|| <= eps ||x - x_bar||`` for every x.
+
+    Equals ``ceil(log(eps) / log(slem(W)))``, tight for the worst-case x.
+
+    Raises:
+        ValueError: for ``eps`` outside (0, 1) or a ``W`` that does not mix (slem >= 1).
+    """
+    if not 0.0 < eps < 1.0:
+        raise ValueError(f"eps must lie in (0, 1), got {eps}")
+    s = slem(W)
+    if s >= 1.0 - 1e-15:
+        raise ValueError(
+            f"W does not mix (slem = {s:.6g} >= 1): gossip never reaches consensus; "
+            "use a connected graph, or lazy(W) on bipartite graphs"
+        )
+    if s == 0.0:
+        return 1
+    return int(math.ceil(math.log(eps) / math.log(s) - 1e-12))
