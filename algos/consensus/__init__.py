@@ -1,0 +1,1 @@
+"""Gossip / consensus methods."""

@@ -1,0 +1,1 @@
+"""Decentralized methods for smooth strongly convex finite sums."""

@@ -1,0 +1,1 @@
+"""Theorems for consensus / gossip."""
