@@ -1,0 +1,106 @@
+"""Command-line interface of the reproductions."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+from pathlib import Path
+
+from reproduce import _io
+from reproduce._registry import REGISTRY
+
+# Modules that register figures; importing them fills REGISTRY.
+FIGURE_MODULES = ("reproduce.gossip_weights",)
+
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "paper_figures"
+
+
+def load_figures() -> dict:
+    for mod in FIGURE_MODULES:
+        importlib.import_module(mod)
+    return REGISTRY
+
+
+def _progress(name: str):
+    start = time.perf_counter()
+
+    def report(msg: str) -> None:
+        print(f"  [{name} {time.perf_counter() - start:6.1f}s] {msg}", file=sys.stderr, flush=True)
+
+    return report
+
+
+def run_figure(name: str, *, quick: bool = False, out_dir: Path = DEFAULT_OUT) -> bool:
+    """Run one figure, write its PNG and JSON atomically; return True when every claim passes."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figs = load_figures()
+    if name not in figs:
+        raise SystemExit(f"unknown figure {name!r}; `python -m reproduce list` shows the {len(figs)} available")
+    fig_def = figs[name]
+    print(f"== {name}: {fig_def.paper}{' (quick)' if quick else ''}", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    result = fig_def.fn(quick=quick, progress=_progress(name))
+    elapsed = time.perf_counter() - t0
+    out_dir = Path(out_dir)
+    payload = {
+        "figure": name,
+        "paper": fig_def.paper,
+        "quick": quick,
+        "seed": result.seed,
+        "config": result.config,
+        "versions": _io.versions(),
+        "elapsed_s": elapsed,
+        "claims": [
+            {"name": c.name, "statement": c.statement, "passed": bool(c.passed), "details": c.details} for c in result.claims
+        ],
+        "all_claims_pass": all(c.passed for c in result.claims),
+        "data": result.data,
+    }
+    _io.write_figure(out_dir / f"{name}.png", result.figure)
+    plt.close(result.figure)
+    _io.write_json(out_dir / f"{name}.json", payload)
+    for c in result.claims:
+        print(f"  {'PASS' if c.passed else 'FAIL'}  {c.name}: {c.statement}", file=sys.stderr)
+    ok = all(c.passed for c in result.claims)
+    print(
+        f"== {name}: {'all claims pass' if ok else 'SOME CLAIMS FAIL'} ({elapsed:.1f}s) -> {out_dir / (name + '.png')}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return ok
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reproduce", description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("list", help="list the figures, their papers and the claims they check")
+    p_run = sub.add_parser("run", help="run one figure")
+    p_run.add_argument("name")
+    p_run.add_argument("--quick", action="store_true", help="small sizes (seconds, not minutes)")
+    p_run.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p_all = sub.add_parser("all", help="run every figure")
+    p_all.add_argument("--quick", action="store_true")
+    p_all.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+
+    if args.cmd == "list":
+        for f in load_figures().values():
+            print(f"{f.name}\n  paper: {f.paper}")
+            for c in f.claims:
+                print(f"  claim: {c}")
+        return 0
+    if args.cmd == "run":
+        return 0 if run_figure(args.name, quick=args.quick, out_dir=args.out) else 1
+    failed = [n for n in load_figures() if not run_figure(n, quick=args.quick, out_dir=args.out)]
+    if failed:
+        print(f"claims failed in: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0

@@ -1,0 +1,64 @@
+"""The reproduce CLI: listing, atomic results files, exit codes."""
+
+import json
+import os
+
+import pytest
+
+import reproduce
+from reproduce import _io, cli
+from reproduce._registry import REGISTRY, Claim, FigureResult
+
+
+def test_list_shows_every_figure_with_paper_and_claims(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name, fig in reproduce.load_figures().items():
+        assert name in out and fig.paper in out
+        assert fig.claims, f"{name} checks no claim"
+
+
+def test_gossip_weights_quick_writes_png_and_json(tmp_path):
+    assert cli.run_figure("gossip-weights", quick=True, out_dir=tmp_path)
+    png, js = tmp_path / "gossip-weights.png", tmp_path / "gossip-weights.json"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    data = json.loads(js.read_text())
+    assert data["all_claims_pass"] is True
+    assert {"config", "versions", "seed", "data", "claims"} <= set(data)
+    assert data["versions"]["jax"] and data["versions"]["numpy"]
+    assert all(c["passed"] for c in data["claims"])
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_failing_claim_gives_nonzero_exit_and_interrupted_write_keeps_old_file(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def failing(quick=False, progress=None):
+        fig = plt.figure()
+        return FigureResult(fig, {"x": [1, 2]}, {}, [Claim("c", "always false here", False)])
+
+    monkeypatch.setitem(REGISTRY, "test-failing", reproduce.Figure("test-failing", "none", ("c",), failing))
+    assert cli.main(["run", "test-failing", "--out", str(tmp_path)]) == 1
+    js = tmp_path / "test-failing.json"
+    before = js.read_text()
+    assert json.loads(before)["all_claims_pass"] is False
+
+    class Boom(Exception):
+        pass
+
+    def boom(*a, **k):
+        raise Boom
+
+    monkeypatch.setattr(_io.json, "dumps", boom)
+    with pytest.raises(Boom):
+        _io.write_json(js, {"new": 1})
+    assert js.read_text() == before  # the earlier result survives an interrupted write
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_unknown_figure_is_a_clear_error():
+    with pytest.raises(SystemExit, match="unknown figure"):
+        cli.run_figure("no-such-figure")
