@@ -9,12 +9,36 @@ node-stacked: ``X`` has shape ``(n_nodes, dim)`` and row ``i`` is node ``i``'s
 iterate. Every oracle is derived with JAX autodiff from one scalar local loss
 ``loss(data_i, x)``.
 
-Heterogeneity is ``zeta^2 = (1/n) sum_i ||grad f_i(x*)||^2``; gradient noise has
-``E ||stoch_grad - grad||^2 = sigma^2`` per node.
+Heterogeneity is ``zeta^2 = (1/n) sum_i ||grad f_i(x*)||^2``. Gradient noise
+comes in two kinds (the static field ``noise``):
+
+* ``"gaussian"``: ``g_i = grad f_i(x_i) + (sigma/sqrt(d)) xi_i`` with ``xi_i``
+  standard normal, so ``E ||g_i - grad f_i(x_i)||^2 = sigma^2`` at every point;
+* ``"minibatch"`` (data problems only): node ``i`` averages the gradients of
+  ``batch_size`` of its own samples drawn uniformly *with replacement*; the
+  variance depends on the point, and ``sigma`` reports it at ``x*`` (see
+  :func:`least_squares`).
+
+Problems:
+
+* :func:`quadratic` — ``1/2 x^T A_i x - b_i^T x`` with spectra exactly in ``[mu, L]``;
+* :func:`least_squares` — ridge regression on synthetic Gaussian data with a
+  per-node distribution shift;
+* :func:`logistic` — l2-regularized logistic regression with labels from a
+  planted model with a per-node shift;
+* :func:`averaging` — the consensus problem ``1/2 ||x - a_i||^2``.
+
+The quadratic-type problems (``quadratic``, ``least_squares``, ``averaging``)
+share the data layout ``data["A"]`` (n, d, d), ``data["b"]`` (n, d),
+``data["A_inv"]`` (n, d, d) with ``grad f_i(x) = A_i x - b_i`` exactly, and
+have closed-form conjugate gradients (``conj_grad``), so dual methods (MSDA)
+and the linear-system analysis of linear methods apply to all three.
 
 A :class:`Problem` is a JAX pytree (arrays and constants are leaves; the loss
-function and name are static), so it can be passed into jitted functions as an
-argument and vmapped over.
+functions, the noise kind, the batch size and the name are static), so it can
+be passed into jitted functions as an argument and vmapped over: two problems
+of the same kind and shapes built from different seeds share one compiled
+program.
 """
 
 from __future__ import annotations
@@ -27,7 +51,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["Problem", "quadratic", "check_constants"]
+__all__ = ["Problem", "quadratic", "least_squares", "logistic", "averaging", "check_constants"]
+
+NOISE_KINDS = ("gaussian", "minibatch")
 
 
 def check_constants(L: float, mu: float) -> None:
@@ -49,13 +75,20 @@ class Problem:
         x_star: (dim,) the minimizer of the average objective.
         f_star: optimal value ``f(x*)``.
         L, mu: smoothness and strong convexity of every local ``f_i``.
-        sigma: gradient-noise standard deviation (``E||g - grad f_i||^2 = sigma^2``).
+        sigma: gradient-noise level. Gaussian noise: ``E||g_i - grad f_i(x)||^2 = sigma^2``
+            everywhere. Minibatch noise: ``sigma^2 = max_i E||g_i - grad f_i(x*)||^2``, the
+            variance *at the optimum* (it grows away from it).
         zeta: heterogeneity ``sqrt((1/n) sum_i ||grad f_i(x*)||^2)``.
         loss: static ``loss(data_i, x) -> scalar`` (module-level function).
         noise: static; "gaussian" (additive) or "minibatch".
         name: static kind of problem ("quadratic", ...). Keep it free of per-instance
             constants: static fields are part of the jit cache key. See :meth:`describe`.
         conj: static; ``conj(data_i, theta) -> grad f_i^*(theta)`` when available, else None.
+        sample_loss: static; ``sample_loss(data_i, j, x) -> scalar``, the loss of node ``i``'s
+            sample ``j`` (regularizer included) with ``loss(data_i, x) = mean_j sample_loss(data_i, j, x)``;
+            None for problems without samples. Needed by minibatch noise.
+        batch_size: static; samples per node per stochastic gradient (minibatch noise). It is a
+            shape, so it has to be static: problems differing only in batch size compile separately.
     """
 
     data: Any
@@ -69,6 +102,16 @@ class Problem:
     noise: str = dataclasses.field(default="gaussian", metadata=dict(static=True))
     name: str = dataclasses.field(default="problem", metadata=dict(static=True))
     conj: Callable | None = dataclasses.field(default=None, metadata=dict(static=True))
+    sample_loss: Callable | None = dataclasses.field(default=None, metadata=dict(static=True))
+    batch_size: int = dataclasses.field(default=1, metadata=dict(static=True))
+
+    def __post_init__(self):
+        if self.noise not in NOISE_KINDS:
+            raise ValueError(f"noise must be one of {NOISE_KINDS}, got {self.noise!r}")
+        if self.noise == "minibatch" and self.sample_loss is None:
+            raise ValueError(f"problem {self.name!r}: minibatch noise needs a sample_loss (a problem built from samples)")
+        if not isinstance(self.batch_size, (int, np.integer)) or self.batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}")
 
     @property
     def n_nodes(self) -> int:
@@ -78,34 +121,96 @@ class Problem:
     def dim(self) -> int:
         return self.x_star.shape[-1]
 
+    @property
+    def n_samples(self) -> int | None:
+        """Samples per node for data problems (least squares, logistic), else None."""
+        if isinstance(self.data, dict) and "M" in self.data:
+            return self.data["M"].shape[1]
+        return None
+
     def describe(self) -> str:
         """Human-readable description with the constants."""
+        extra = f", m={self.n_samples}, batch={self.batch_size}" if self.noise == "minibatch" else ""
         return (
-            f"{self.name}(n={self.n_nodes}, d={self.dim}, L={float(self.L):g}, mu={float(self.mu):g}, "
-            f"sigma={float(self.sigma):g}, zeta={float(self.zeta):g})"
+            f"{self.name}(n={self.n_nodes}, d={self.dim}{extra}, L={float(self.L):g}, mu={float(self.mu):g}, "
+            f"sigma={float(self.sigma):g} [{self.noise}], zeta={float(self.zeta):g})"
         )
 
     @property
     def kappa(self):
         return self.L / self.mu
 
+    @property
+    def sigma_bar(self):
+        """Node-averaged noise level: ``sqrt((1/n) sum_i E||g_i - grad f_i(x*)||^2)`` (<= ``sigma``).
+
+        Minibatch noise: ``sqrt(mean_i sample_var_i / batch_size)`` (at ``x*``, the ``sigma_bar`` of
+        Koloskova et al. 2020); Gaussian noise: ``sigma`` (the same at every node).
+        """
+        if self.noise == "minibatch":
+            return jnp.sqrt(jnp.mean(self.data["sample_var"]) / self.batch_size)
+        return self.sigma
+
+    def with_batch_size(self, batch_size: int) -> Problem:
+        """The same data problem with another minibatch size (``sigma`` recomputed; a new jit cache entry)."""
+        if self.noise != "minibatch":
+            raise ValueError(f"with_batch_size: problem {self.name!r} has {self.noise!r} noise, not minibatch")
+        if int(batch_size) != batch_size or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        sigma = jnp.sqrt(jnp.max(self.data["sample_var"]) / batch_size)
+        return dataclasses.replace(self, sigma=sigma, batch_size=int(batch_size))
+
+    def _check_X(self, X, what: str = "X"):
+        """Raise ``ValueError`` unless ``X`` has shape ``(n_nodes, dim)`` (shapes are known even under jit)."""
+        shape = tuple(jnp.shape(X))
+        want = (self.n_nodes, self.dim)
+        if shape != want:
+            raise ValueError(
+                f"{self.name}: {what} must be node-stacked with shape (n_nodes, dim) = {want}, got {shape}; "
+                "row i is node i's iterate (use jnp.broadcast_to(x, (n, d)) for one shared point)"
+            )
+
     # --- oracles (node-stacked) -----------------------------------------
     def value(self, X):
         """(n,) local values ``f_i(x_i)``."""
+        self._check_X(X)
         return jax.vmap(self.loss)(self.data, X)
 
     def grad(self, X):
         """(n, dim) local gradients ``grad f_i(x_i)``."""
+        self._check_X(X)
         return jax.vmap(jax.grad(self.loss, argnums=1))(self.data, X)
 
     def stoch_grad(self, key, X):
-        """(n, dim) stochastic gradients with ``E||g_i - grad f_i(x_i)||^2 = sigma^2``."""
-        g = self.grad(X)
-        noise = jax.random.normal(key, g.shape, dtype=g.dtype)
-        return g + (self.sigma / jnp.sqrt(g.shape[-1])) * noise
+        """(n, dim) unbiased stochastic gradients; the kind is the static field ``noise``.
+
+        * ``"gaussian"``: ``grad f_i(x_i) + (sigma/sqrt(d)) xi_i``, ``E||g_i - grad f_i(x_i)||^2 = sigma^2``.
+        * ``"minibatch"``: node ``i`` averages ``grad sample_loss(data_i, j, x_i)`` over ``batch_size``
+          indices ``j`` drawn uniformly with replacement from its own samples (independently across
+          nodes); ``E||g_i - grad f_i(x_i)||^2 = v_i(x_i)/batch_size`` with ``v_i`` the per-sample
+          gradient variance, which equals ``sigma^2`` at most at ``x*``.
+        """
+        self._check_X(X)
+        if self.noise == "gaussian":
+            g = self.grad(X)
+            noise = jax.random.normal(key, g.shape, dtype=g.dtype)
+            return g + (self.sigma / jnp.sqrt(g.shape[-1])) * noise
+        if self.noise == "minibatch":
+            m = self.n_samples
+            idx = jax.random.randint(key, (self.n_nodes, self.batch_size), 0, m)
+            sample_loss = self.sample_loss
+
+            def node_grad(d, j, x):
+                batch = lambda z: jnp.mean(jax.vmap(lambda jj: sample_loss(d, jj, z))(j))  # noqa: E731
+                return jax.grad(batch)(x)
+
+            return jax.vmap(node_grad)(self.data, idx, X)
+        raise ValueError(f"unknown noise kind {self.noise!r}")  # unreachable: checked in __post_init__
 
     def hvp(self, X, V):
         """(n, dim) Hessian-vector products ``H_i(x_i) v_i``."""
+        self._check_X(X)
+        self._check_X(V, "V")
         gi = jax.grad(self.loss, argnums=1)
         return jax.vmap(lambda d, x, v: jax.jvp(lambda z: gi(d, z), (x,), (v,))[1])(self.data, X, V)
 
@@ -114,25 +219,46 @@ class Problem:
         if self.conj is None:
             raise NotImplementedError(
                 f"problem {self.name!r} has no closed-form conjugate gradient; dual methods such as MSDA "
-                "need quadratic() or least_squares()"
+                "need quadratic(), least_squares() or averaging()"
             )
+        self._check_X(Theta, "Theta")
         return jax.vmap(self.conj)(self.data, Theta)
 
     def objective(self, x):
         """Average objective ``f(x) = (1/n) sum_i f_i(x)`` at one point ``x`` (dim,)."""
-        X = jnp.broadcast_to(x, (self.n_nodes, x.shape[-1]))
+        if tuple(jnp.shape(x)) != (self.dim,):
+            raise ValueError(f"{self.name}: objective takes one point of shape (dim,) = ({self.dim},), got {tuple(jnp.shape(x))}")
+        X = jnp.broadcast_to(x, (self.n_nodes, self.dim))
         return jnp.mean(self.value(X))
 
     def x0(self):
-        """Default starting point: zeros (n, dim)."""
+        """Default starting point (n, dim): zeros; for :func:`averaging`, the node values ``a_i``."""
+        if self.name == "averaging":
+            return jnp.asarray(self.data["b"])
         return jnp.zeros((self.n_nodes, self.dim), dtype=jnp.result_type(self.x_star))
 
 
 jax.tree_util.register_dataclass(
     Problem,
     data_fields=["data", "x_star", "f_star", "L", "mu", "sigma", "zeta"],
-    meta_fields=["loss", "noise", "name", "conj"],
+    meta_fields=["loss", "noise", "name", "conj", "sample_loss", "batch_size"],
 )
+
+
+def _check_sizes(n_nodes: int, dim: int) -> None:
+    if int(n_nodes) != n_nodes or int(dim) != dim or n_nodes < 1 or dim < 1:
+        raise ValueError(f"n_nodes and dim must be positive integers, got n_nodes={n_nodes}, dim={dim}")
+
+
+def _check_noise(noise: str, sigma: float, batch_size: int) -> None:
+    if noise not in NOISE_KINDS:
+        raise ValueError(f"noise must be one of {NOISE_KINDS}, got {noise!r}")
+    if not (np.isfinite(sigma) and sigma >= 0):
+        raise ValueError(f"sigma must be finite and nonnegative, got {sigma}")
+    if noise == "minibatch" and sigma != 0:
+        raise ValueError("sigma is computed from the data for noise='minibatch'; pass sigma only with noise='gaussian'")
+    if int(batch_size) != batch_size or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
 
 
 # --- quadratic ------------------------------------------------------------------
@@ -178,6 +304,8 @@ def quadratic(
     ``b_i = A_i x* - g_i`` with ``sum_i g_i = 0`` and ``(1/n) sum ||g_i||^2 =
     heterogeneity^2``: ``x*`` is exact, ``zeta = heterogeneity``.
 
+    Stochastic gradients are Gaussian (``noise="gaussian"``) with level ``sigma``.
+
     Args:
         n_nodes: number of nodes n (>= 1).
         dim: dimension d (>= 2 unless ``L == mu``).
@@ -188,8 +316,7 @@ def quadratic(
         shared_eigenvectors: see above.
     """
     check_constants(L, mu)
-    if n_nodes < 1 or dim < 1:
-        raise ValueError(f"n_nodes and dim must be positive, got {n_nodes}, {dim}")
+    _check_sizes(n_nodes, dim)
     if dim < 2 and L != mu:
         raise ValueError("dim must be >= 2 for a spectrum spanning [mu, L] (or pass L == mu)")
     if heterogeneity < 0 or sigma < 0:
@@ -220,5 +347,374 @@ def quadratic(
         loss=_quadratic_loss,
         noise="gaussian",
         name="quadratic",
+        conj=_quadratic_conj,
+    )
+
+
+# --- synthetic data with a per-node shift ----------------------------------------
+def _shifted_features(rng, n_nodes, m, dim, heterogeneity, feature_decay):
+    """(n, m, dim) rows ``Sigma^{1/2} z + heterogeneity * c_i`` with ``z ~ N(0, I)``, ``c_i ~ N(0, I/dim)``.
+
+    ``Sigma = diag(j^{-feature_decay})``, j = 1..dim (``feature_decay = 0``: identity).
+    """
+    scale = np.arange(1, dim + 1, dtype=float) ** (-0.5 * feature_decay)
+    shift = heterogeneity * rng.standard_normal((n_nodes, 1, dim)) / np.sqrt(dim)
+    return rng.standard_normal((n_nodes, m, dim)) * scale + shift
+
+
+def _planted_models(rng, n_nodes, dim, heterogeneity, norm):
+    """(n, dim) per-node models ``w + heterogeneity * v_i`` around a shared ``w`` of norm ~ ``norm``."""
+    w = norm * rng.standard_normal(dim) / np.sqrt(dim)
+    return w + heterogeneity * norm * rng.standard_normal((n_nodes, dim)) / np.sqrt(dim)
+
+
+def _check_data_args(n_nodes, dim, samples_per_node, heterogeneity, reg, feature_decay):
+    _check_sizes(n_nodes, dim)
+    if int(samples_per_node) != samples_per_node or samples_per_node < 1:
+        raise ValueError(f"samples_per_node must be a positive integer, got {samples_per_node}")
+    if not (np.isfinite(heterogeneity) and heterogeneity >= 0):
+        raise ValueError(f"heterogeneity must be finite and nonnegative, got {heterogeneity}")
+    if not (np.isfinite(reg) and reg >= 0):
+        raise ValueError(f"reg must be finite and nonnegative, got {reg}")
+    if not (np.isfinite(feature_decay) and feature_decay >= 0):
+        raise ValueError(f"feature_decay must be finite and nonnegative, got {feature_decay}")
+
+
+# --- least squares -----------------------------------------------------------------
+def _ls_loss(d, x):
+    r = d["M"] @ x - d["y"]
+    return 0.5 * jnp.mean(r**2) + 0.5 * d["reg"] * (x @ x)
+
+
+def _ls_sample_loss(d, j, x):
+    r = d["M"][j] @ x - d["y"][j]
+    return 0.5 * r**2 + 0.5 * d["reg"] * (x @ x)
+
+
+def least_squares(
+    n_nodes: int,
+    dim: int,
+    samples_per_node: int = 50,
+    key: int = 0,
+    heterogeneity: float = 1.0,
+    reg: float = 0.01,
+    noise: str = "minibatch",
+    *,
+    batch_size: int = 1,
+    sigma: float = 0.0,
+    label_noise: float = 0.5,
+    feature_decay: float = 0.0,
+) -> Problem:
+    """Ridge regression ``f_i(x) = (1/(2m)) ||M_i x - y_i||^2 + (reg/2) ||x||^2`` on synthetic data.
+
+    Data of node ``i`` (``m = samples_per_node`` rows): features
+    ``M_i[j] = Sigma^{1/2} z + h c_i`` (``z ~ N(0, I)``, ``Sigma = diag(k^{-feature_decay})``,
+    a node shift ``c_i ~ N(0, I/d)``) and labels ``y_i = M_i w_i + label_noise * eps`` from a
+    node model ``w_i = w + h v_i`` (``w, v_i ~ N(0, I/d)``), with ``h = heterogeneity``:
+    ``h`` shifts both the feature distribution (covariate shift) and the labelling model
+    (concept shift); ``h = 0`` gives i.i.d. nodes (``zeta`` is then small but not 0: finite samples).
+
+    Constants (exact, computed in float64 from the data): with ``H_i = M_i^T M_i / m + reg I``
+    (the constant Hessian of ``f_i``), ``L = max_i lambda_max(H_i)`` and
+    ``mu = min_i lambda_min(H_i)`` — both attained. ``x*`` solves the averaged normal
+    equations ``(1/n) sum_i H_i x = (1/n) sum_i M_i^T y_i / m``; ``f* = f(x*)``;
+    ``zeta = sqrt((1/n) sum_i ||grad f_i(x*)||^2)``.
+
+    Layout: ``data`` has ``M`` (n, m, d), ``y`` (n, m), ``reg`` (n,), and the quadratic
+    layout ``A = H_i``, ``b = M_i^T y_i / m``, ``A_inv = H_i^{-1}``, so
+    ``grad f_i(x) = A_i x - b_i`` and ``grad f_i^*(theta) = H_i^{-1}(theta + b_i)`` (``conj``).
+    ``f_i`` differs from the quadratic ``1/2 x^T A_i x - b_i^T x`` by the constant
+    ``||y_i||^2/(2m)``. Also ``sample_var`` (n,): the per-sample gradient variance
+    ``v_i = (1/m) sum_j ||grad l_ij(x*) - grad f_i(x*)||^2`` at ``x*``, and ``L_sample`` (n,):
+    ``max_j ||M_i[j]||^2 + reg``, the smoothness of the single-sample losses ``l_ij``
+    (what analyses assuming per-sample smoothness, e.g. Koloskova et al. 2020, call ``L``).
+
+    Noise: ``"minibatch"`` (default) averages ``batch_size`` per-sample gradients drawn with
+    replacement; then ``sigma^2 = max_i v_i / batch_size``, the variance at ``x*`` (the
+    quantity the D-SGD analyses of Koloskova et al. 2020 put in their sigma term, as an
+    assumption at the optimum together with per-sample smoothness and convexity; their
+    ``sigma_bar^2`` is the node average ``mean_i v_i / batch_size`` <= ``sigma^2``). Away from
+    ``x*`` the variance differs (it is a quadratic in ``x``). ``"gaussian"`` adds isotropic noise
+    with ``E||.||^2 = sigma^2`` (pass ``sigma``).
+
+    Args:
+        n_nodes: number of nodes n (>= 1).
+        dim: dimension d (>= 1).
+        samples_per_node: m (>= 1). With ``reg == 0`` every ``M_i`` needs full column rank (m >= d).
+        key: integer seed.
+        heterogeneity: shift scale ``h >= 0`` (not ``zeta`` itself; read ``problem.zeta``).
+        reg: ridge parameter ``>= 0``; ``reg > 0`` guarantees ``mu >= reg``.
+        noise: "minibatch" or "gaussian".
+        batch_size: samples per stochastic gradient (minibatch noise).
+        sigma: Gaussian noise level (noise="gaussian" only).
+        label_noise: standard deviation of the label noise ``eps``.
+        feature_decay: feature covariance ``diag(k^{-feature_decay})``, k = 1..d; larger values give
+            larger ``kappa``.
+
+    Raises:
+        ValueError: bad sizes or ranges, or ``mu = 0`` (``reg == 0`` and some ``M_i`` rank deficient).
+    """
+    _check_data_args(n_nodes, dim, samples_per_node, heterogeneity, reg, feature_decay)
+    _check_noise(noise, sigma, batch_size)
+    if not (np.isfinite(label_noise) and label_noise >= 0):
+        raise ValueError(f"label_noise must be finite and nonnegative, got {label_noise}")
+    n, m, d = int(n_nodes), int(samples_per_node), int(dim)
+    rng = np.random.default_rng(key)
+    M = _shifted_features(rng, n, m, d, heterogeneity, feature_decay)
+    W = _planted_models(rng, n, d, heterogeneity, 1.0)
+    y = np.einsum("nmd,nd->nm", M, W) + label_noise * rng.standard_normal((n, m))
+
+    H = np.einsum("nmi,nmj->nij", M, M) / m + reg * np.eye(d)
+    H = 0.5 * (H + np.transpose(H, (0, 2, 1)))
+    b = np.einsum("nmi,nm->ni", M, y) / m
+    eig = np.linalg.eigvalsh(H)  # (n, d), ascending
+    L, mu = float(eig[:, -1].max()), float(eig[:, 0].min())
+    if not mu > 1e-10 * L:
+        raise ValueError(
+            f"least_squares: a local Hessian M_i^T M_i/m + reg I is (numerically) singular (mu={mu:.3g}, L={L:.3g}): "
+            f"with reg=0 every node needs samples_per_node >= dim (got m={m}, d={d}) and full-rank features; pass reg > 0"
+        )
+    H_bar, b_bar = H.mean(axis=0), b.mean(axis=0)
+    x_star = np.linalg.solve(H_bar, b_bar)
+    x_star += np.linalg.solve(H_bar, b_bar - H_bar @ x_star)  # one step of iterative refinement
+    G = np.einsum("nij,j->ni", H, x_star) - b  # grad f_i(x*)
+    zeta = float(np.sqrt(np.mean(np.sum(G**2, axis=1))))
+    R = M @ x_star - y  # (n, m) residuals at x*
+    f_star = float(np.mean(0.5 * np.mean(R**2, axis=1)) + 0.5 * reg * x_star @ x_star)
+    per_sample = M * R[..., None] + reg * x_star  # (n, m, d) per-sample gradients at x*
+    sample_var = np.mean(np.sum((per_sample - G[:, None, :]) ** 2, axis=2), axis=1)
+    L_sample = np.max(np.sum(M**2, axis=2), axis=1) + reg
+    sig = float(np.sqrt(sample_var.max() / batch_size)) if noise == "minibatch" else float(sigma)
+
+    data = {
+        "M": jnp.asarray(M),
+        "y": jnp.asarray(y),
+        "reg": jnp.full((n,), float(reg)),
+        "A": jnp.asarray(H),
+        "b": jnp.asarray(b),
+        "A_inv": jnp.asarray(np.linalg.inv(H)),
+        "sample_var": jnp.asarray(sample_var),
+        "L_sample": jnp.asarray(L_sample),
+    }
+    return Problem(
+        data=data,
+        x_star=jnp.asarray(x_star),
+        f_star=f_star,
+        L=L,
+        mu=mu,
+        sigma=sig,
+        zeta=zeta,
+        loss=_ls_loss,
+        noise=noise,
+        name="least_squares",
+        conj=_quadratic_conj,
+        sample_loss=_ls_sample_loss,
+        batch_size=int(batch_size),
+    )
+
+
+# --- logistic regression -------------------------------------------------------------
+def _logistic_loss(d, x):
+    z = d["y"] * (d["M"] @ x)
+    return jnp.mean(jnp.logaddexp(0.0, -z)) + 0.5 * d["reg"] * (x @ x)
+
+
+def _logistic_sample_loss(d, j, x):
+    z = d["y"][j] * (d["M"][j] @ x)
+    return jnp.logaddexp(0.0, -z) + 0.5 * d["reg"] * (x @ x)
+
+
+def _sigmoid(t):
+    return 0.5 * (1.0 + np.tanh(0.5 * t))
+
+
+def _logistic_newton(M, y, reg, rtol=1e-12, max_iter=100):
+    """Minimize ``mean_j log(1 + exp(-y_j m_j^T x)) + reg/2 ||x||^2`` over all samples (float64).
+
+    Damped Newton (Armijo backtracking). Stops when ``||grad|| <= rtol * scale`` with
+    ``scale = (1/N) sum_j ||m_j||``, the size of a single-sample gradient of the data term (it
+    bounds ``2 ||grad(0)||`` and ``reg ||x*||``, the two terms that cancel at ``x*``, so float64
+    rounding leaves ``||grad||`` near ``1e-16 * scale`` and the test is scale-free).
+    Returns ``(x, ||grad(x)||, scale)``; raises ``RuntimeError`` if not reached.
+    """
+    N, d = M.shape
+
+    def fval(x):
+        return float(np.mean(np.logaddexp(0.0, -y * (M @ x))) + 0.5 * reg * x @ x)
+
+    def grad_hess(x):
+        z = y * (M @ x)
+        s = _sigmoid(-z)  # = -d/dz log(1+e^{-z})
+        g = -(M.T @ (y * s)) / N + reg * x
+        w = s * (1.0 - s)
+        Hm = (M.T * w) @ M / N + reg * np.eye(d)
+        return g, Hm
+
+    x = np.zeros(d)
+    g, Hm = grad_hess(x)
+    scale = float(np.mean(np.linalg.norm(M, axis=1)))
+    gn = float(np.linalg.norm(g))
+    if scale == 0.0:
+        return x, gn, scale
+    for _ in range(max_iter):
+        if gn <= rtol * scale:
+            return x, gn, scale
+        p = -np.linalg.solve(Hm, g)
+        f0, slope, t = fval(x), float(g @ p), 1.0
+        while True:
+            # Accept on sufficient decrease of f, or (near x*, where differences of f drown in
+            # rounding) on halving the gradient norm; Newton's full steps pass the latter there.
+            g_new, H_new = grad_hess(x + t * p)
+            gn_new = float(np.linalg.norm(g_new))
+            if fval(x + t * p) <= f0 + 1e-4 * t * slope or gn_new <= 0.5 * gn:
+                break
+            t *= 0.5
+            if t < 1e-12:
+                break
+        x, g, Hm, gn = x + t * p, g_new, H_new, gn_new
+    if gn <= rtol * scale:
+        return x, gn, scale
+    raise RuntimeError(
+        f"logistic: Newton did not reach ||grad f|| <= {rtol:g} * scale in {max_iter} iterations "
+        f"(||grad f|| = {gn:.3g}, scale = mean_j ||m_j|| = {scale:.3g}); try a larger reg"
+    )
+
+
+def logistic(
+    n_nodes: int,
+    dim: int,
+    samples_per_node: int = 50,
+    key: int = 0,
+    heterogeneity: float = 1.0,
+    reg: float = 0.1,
+    noise: str = "minibatch",
+    *,
+    batch_size: int = 1,
+    sigma: float = 0.0,
+    model_norm: float = 3.0,
+    feature_decay: float = 0.0,
+) -> Problem:
+    """l2-regularized logistic regression ``f_i(x) = (1/m) sum_j log(1 + exp(-y_ij M_i[j]^T x)) + (reg/2)||x||^2``.
+
+    Data of node ``i``: features as in :func:`least_squares` (``M_i[j] = Sigma^{1/2} z + h c_i``),
+    labels ``y_ij = +1`` with probability ``sigmoid(M_i[j]^T w_i)`` and ``-1`` otherwise, from a
+    planted node model ``w_i = w + h v_i`` (``w, v_i ~ N(0, model_norm^2 I/d)``), ``h = heterogeneity``.
+
+    Constants: the Hessian is ``(1/m) M_i^T D M_i + reg I`` with ``D = diag(s_j(1-s_j))``,
+    ``0 < s_j(1-s_j) <= 1/4``, so ``L = max_i lambda_max(M_i^T M_i)/(4m) + reg`` (attained at
+    ``x = 0`` on the maximizing node) and ``mu = reg`` (the infimum over ``x``: attained everywhere
+    when a node's features do not span R^d, e.g. ``m < d``; otherwise only approached as ``||x|| -> inf``). ``x*`` is computed by a centralized damped Newton method in
+    float64 on the average objective, to ``||grad f(x*)|| <= 1e-12 s`` with ``s`` the mean
+    feature norm ``(1/(nm)) sum_ij ||M_i[j]||`` (the size of a single-sample gradient; else
+    ``RuntimeError``); ``f* = f(x*)``; ``zeta`` from ``grad f_i(x*)``. No closed-form conjugate
+    (``conj=None``): MSDA does not apply.
+
+    ``data``: ``M`` (n, m, d), ``y`` (n, m) in {-1, +1}, ``reg`` (n,), ``sample_var`` (n,) (per-sample
+    gradient variance at ``x*``), ``L_sample`` (n,) = ``max_j ||M_i[j]||^2/4 + reg``. Noise and
+    ``sigma`` as in :func:`least_squares` (minibatch: ``sigma^2 = max_i sample_var_i / batch_size``,
+    at ``x*``).
+
+    Args:
+        n_nodes, dim, samples_per_node, key, heterogeneity, noise, batch_size, sigma, feature_decay:
+            as in :func:`least_squares`.
+        reg: l2 regularization, ``> 0`` (it is ``mu``).
+        model_norm: size of the planted model (larger: more confident labels).
+    """
+    _check_data_args(n_nodes, dim, samples_per_node, heterogeneity, reg, feature_decay)
+    if not reg > 0:
+        raise ValueError(f"logistic: reg must be > 0 (it is the strong convexity constant mu), got {reg}")
+    _check_noise(noise, sigma, batch_size)
+    if not (np.isfinite(model_norm) and model_norm >= 0):
+        raise ValueError(f"model_norm must be finite and nonnegative, got {model_norm}")
+    n, m, d = int(n_nodes), int(samples_per_node), int(dim)
+    rng = np.random.default_rng(key)
+    M = _shifted_features(rng, n, m, d, heterogeneity, feature_decay)
+    Wm = _planted_models(rng, n, d, heterogeneity, model_norm)
+    p = _sigmoid(np.einsum("nmd,nd->nm", M, Wm))
+    y = np.where(rng.uniform(size=(n, m)) < p, 1.0, -1.0)
+
+    gram_max = np.linalg.eigvalsh(np.einsum("nmi,nmj->nij", M, M))[:, -1]
+    L = float(gram_max.max() / (4 * m) + reg)
+    mu = float(reg)
+    x_star, _, _ = _logistic_newton(M.reshape(n * m, d), y.reshape(n * m), float(reg))
+
+    s = _sigmoid(-y * (M @ x_star))  # (n, m)
+    per_sample = -(y * s)[..., None] * M + reg * x_star  # (n, m, d)
+    G = per_sample.mean(axis=1)
+    zeta = float(np.sqrt(np.mean(np.sum(G**2, axis=1))))
+    f_star = float(np.mean(np.logaddexp(0.0, -y * (M @ x_star))) + 0.5 * reg * x_star @ x_star)
+    sample_var = np.mean(np.sum((per_sample - G[:, None, :]) ** 2, axis=2), axis=1)
+    L_sample = np.max(np.sum(M**2, axis=2), axis=1) / 4 + reg
+    sig = float(np.sqrt(sample_var.max() / batch_size)) if noise == "minibatch" else float(sigma)
+
+    data = {
+        "M": jnp.asarray(M),
+        "y": jnp.asarray(y),
+        "reg": jnp.full((n,), float(reg)),
+        "sample_var": jnp.asarray(sample_var),
+        "L_sample": jnp.asarray(L_sample),
+    }
+    return Problem(
+        data=data,
+        x_star=jnp.asarray(x_star),
+        f_star=f_star,
+        L=L,
+        mu=mu,
+        sigma=sig,
+        zeta=zeta,
+        loss=_logistic_loss,
+        noise=noise,
+        name="logistic",
+        conj=None,
+        sample_loss=_logistic_sample_loss,
+        batch_size=int(batch_size),
+    )
+
+
+# --- averaging (consensus) -----------------------------------------------------------
+def _averaging_loss(d, x):
+    r = x - d["b"]
+    return 0.5 * (r @ r)
+
+
+def averaging(n_nodes: int, dim: int, key: int = 0, *, scale: float = 1.0, sigma: float = 0.0) -> Problem:
+    """The consensus problem ``f_i(x) = 1/2 ||x - a_i||^2``: ``x* = (1/n) sum_i a_i``.
+
+    Node values ``a_i ~ N(0, scale^2 I)``. ``L = mu = 1``; ``f* = (1/(2n)) sum_i ||a_i - x*||^2``;
+    ``zeta = sqrt((1/n) sum_i ||x* - a_i||^2)`` (the initial consensus error of gossip).
+
+    Gossip (consensus) methods start from the node values ``X0 = a``: they are ``data["b"]`` (n, d)
+    and :meth:`Problem.x0` returns them. The data also follow the quadratic layout
+    (``A_i = A_i^{-1} = I``, ``b_i = a_i``, so ``grad f_i(x) = x - a_i`` and
+    ``grad f_i^*(theta) = theta + a_i``), so the quadratic code paths apply.
+
+    Args:
+        n_nodes: number of nodes n (>= 1).
+        dim: dimension d (>= 1).
+        key: integer seed.
+        scale: standard deviation of the node values.
+        sigma: Gaussian gradient-noise level.
+    """
+    _check_sizes(n_nodes, dim)
+    if not (np.isfinite(scale) and scale >= 0):
+        raise ValueError(f"scale must be finite and nonnegative, got {scale}")
+    _check_noise("gaussian", sigma, 1)
+    n, d = int(n_nodes), int(dim)
+    a = scale * np.random.default_rng(key).standard_normal((n, d))
+    x_star = a.mean(axis=0)
+    dev = np.sum((a - x_star) ** 2, axis=1)
+    eye = np.broadcast_to(np.eye(d), (n, d, d))
+    data = {"A": jnp.asarray(eye), "b": jnp.asarray(a), "A_inv": jnp.asarray(eye)}
+    return Problem(
+        data=data,
+        x_star=jnp.asarray(x_star),
+        f_star=float(0.5 * dev.mean()),
+        L=1.0,
+        mu=1.0,
+        sigma=float(sigma),
+        zeta=float(np.sqrt(dev.mean())),
+        loss=_averaging_loss,
+        noise="gaussian",
+        name="averaging",
         conj=_quadratic_conj,
     )
