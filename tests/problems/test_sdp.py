@@ -1,0 +1,257 @@
+"""Exact FMMC / FDLA SDP solvers: closed forms, certificates, solver paths, repair, errors."""
+
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from problems import _sdp
+from problems._sdp import SDPCertificate, SDPSolveError, solve_fdla, solve_fmmc
+
+# ----------------------------------------------------------------------------
+# graphs as plain edge lists
+# ----------------------------------------------------------------------------
+
+
+def path_edges(n):
+    return np.array([(i, i + 1) for i in range(n - 1)])
+
+
+def cycle_edges(n):
+    return np.array(sorted((min(i, (i + 1) % n), max(i, (i + 1) % n)) for i in range(n)))
+
+
+def complete_edges(n):
+    return np.array([(i, j) for i in range(n) for j in range(i + 1, n)])
+
+
+def star_edges(n):
+    return np.array([(0, j) for j in range(1, n)])
+
+
+def hypercube_edges(d):
+    n = 2**d
+    return np.array([(i, i ^ (1 << k)) for i in range(n) for k in range(d) if i < i ^ (1 << k)])
+
+
+def geometric_edges(n, seed):
+    """Connected random geometric graph (seeded; retries with derived seeds until connected)."""
+    radius = 1.6 * math.sqrt(math.log(n) / (math.pi * n))
+    for k in range(200):
+        g = nx.random_geometric_graph(n, radius, seed=1000 * seed + k)
+        if nx.is_connected(g):
+            return np.array(sorted(tuple(sorted(e)) for e in g.edges()))
+    raise RuntimeError("no connected geometric graph found")
+
+
+def assert_valid(W, n, edges, *, nonnegative):
+    assert W.shape == (n, n) and W.dtype == np.float64
+    assert np.array_equal(W, W.T)
+    np.testing.assert_allclose(W.sum(axis=1), 1.0, atol=1e-12)
+    support = np.eye(n, dtype=bool)
+    support[edges[:, 0], edges[:, 1]] = True
+    support[edges[:, 1], edges[:, 0]] = True
+    assert np.all(W[~support] == 0.0)
+    if nonnegative:
+        assert W.min() >= 0.0  # exactly: repaired, not merely approximately
+
+
+# ----------------------------------------------------------------------------
+# closed forms
+# ----------------------------------------------------------------------------
+
+
+def _c(n):
+    return math.cos(2 * math.pi / n)
+
+
+# (name, n, edges, FMMC optimum, FDLA optimum or None when unknown in closed form)
+CLOSED_FORMS = [
+    ("path5", 5, path_edges(5), math.cos(math.pi / 5), None),
+    ("path12", 12, path_edges(12), math.cos(math.pi / 12), None),
+    ("cycle8", 8, cycle_edges(8), (1 + _c(8)) / (3 - _c(8)), (1 + _c(8)) / (3 - _c(8))),
+    (
+        "cycle7",
+        7,
+        cycle_edges(7),
+        1 - 2 * (1 - _c(7)) / (2 - _c(7) + math.cos(math.pi / 7)),
+        1 - 2 * (1 - _c(7)) / (2 - _c(7) + math.cos(math.pi / 7)),
+    ),
+    ("K5", 5, complete_edges(5), 0.0, 0.0),
+    # Star with n nodes: equal weights w by symmetry; spectrum of W is 1, 1 - w (n-2 times), 1 - n w.
+    # FMMC (w <= 1/(n-1)): w = 1/(n-1), SLEM (n-2)/(n-1).  FDLA: 1 - w = n w - 1, SLEM (n-1)/(n+1).
+    ("star7", 7, star_edges(7), 5 / 6, 6 / 8),
+    # Hypercube Q_d: edge-transitive, equal weights w; spectrum 1 - 2 k w, k = 0..d.
+    # Balance 1 - 2w = 2dw - 1: w = 1/(d+1), SLEM (d-1)/(d+1) (feasible for FMMC too).
+    ("hypercube3", 8, hypercube_edges(3), 2 / 4, 2 / 4),
+    ("hypercube4", 16, hypercube_edges(4), 3 / 5, 3 / 5),
+]
+
+
+@pytest.mark.parametrize("name,n,edges,fmmc,fdla", CLOSED_FORMS, ids=[c[0] for c in CLOSED_FORMS])
+def test_closed_forms(name, n, edges, fmmc, fdla):
+    W, cert = solve_fmmc(n, edges, return_certificate=True)
+    assert_valid(W, n, edges, nonnegative=True)
+    assert cert.slem == pytest.approx(fmmc, abs=1e-7)
+    assert cert.lower_bound <= fmmc + 1e-12  # a rigorous bound never exceeds the true optimum
+    assert cert.gap < 1e-6
+    W2, cert2 = solve_fdla(n, edges, return_certificate=True)
+    assert_valid(W2, n, edges, nonnegative=False)
+    if fdla is not None:
+        assert cert2.slem == pytest.approx(fdla, abs=1e-7)
+        assert cert2.lower_bound <= fdla + 1e-12
+    assert cert2.gap < 1e-6
+    assert cert2.slem <= cert.slem + 1e-7
+
+
+def test_complete_graph_gives_exact_average():
+    n = 6
+    W = solve_fmmc(n, complete_edges(n))
+    np.testing.assert_allclose(W, np.full((n, n), 1 / n), atol=1e-7)
+
+
+def test_tiny_graphs():
+    W, cert = solve_fmmc(1, np.zeros((0, 2), dtype=int), return_certificate=True)
+    assert W.shape == (1, 1) and W[0, 0] == 1.0 and cert.slem == 0.0
+    W = solve_fmmc(2, np.array([[0, 1]]))
+    np.testing.assert_allclose(W, np.full((2, 2), 0.5), atol=1e-8)
+    W = solve_fdla(2, np.array([[0, 1]]))
+    np.testing.assert_allclose(W, np.full((2, 2), 0.5), atol=1e-8)
+
+
+# ----------------------------------------------------------------------------
+# certificates, orderings, solver paths
+# ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fast_path_matches_cvxpy_clarabel(seed):
+    n = 18 + 4 * seed
+    E = geometric_edges(n, seed)
+    for solve in (solve_fmmc, solve_fdla):
+        W_fast, c_fast = solve(n, E, return_certificate=True)
+        W_ref, c_ref = solve(n, E, solver="clarabel", return_certificate=True)
+        assert c_fast.solver == "ipm" and c_ref.solver == "clarabel"
+        assert isinstance(c_fast, SDPCertificate)
+        assert c_fast.slem == pytest.approx(c_ref.slem, abs=1e-6)
+        # each path's lower bound is valid for the other's value
+        assert c_fast.lower_bound <= c_ref.slem + 1e-12
+        assert c_ref.lower_bound <= c_fast.slem + 1e-12
+        assert c_fast.gap < 1e-6 and c_fast.lower_bound <= c_fast.slem
+        assert c_fast.slem == pytest.approx(np.max(np.abs(np.linalg.eigvalsh(W_fast - 1 / n))), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_fdla_never_worse_than_fmmc(seed):
+    n = 30
+    E = geometric_edges(n, seed)
+    _, c_mc = solve_fmmc(n, E, return_certificate=True)
+    _, c_la = solve_fdla(n, E, return_certificate=True)
+    assert c_la.slem <= c_mc.slem + 1e-7
+    assert c_la.lower_bound <= c_mc.slem
+
+
+def test_naive_formulation_agrees():
+    n = 12
+    E = geometric_edges(n, 5)
+    timing = {}
+    W_n, c_n = _sdp.solve_fmmc_naive(n, E, return_certificate=True, timing=timing)
+    assert_valid(W_n, n, E, nonnegative=True)
+    assert set(timing) >= {"compile_s", "solver_s"}
+    _, c = solve_fmmc(n, E, return_certificate=True)
+    assert c_n.slem == pytest.approx(c.slem, abs=1e-6)
+    _, c_n2 = _sdp.solve_fdla_naive(n, E, return_certificate=True)
+    _, c2 = solve_fdla(n, E, return_certificate=True)
+    assert c_n2.slem == pytest.approx(c2.slem, abs=1e-6)
+
+
+@pytest.mark.parametrize("tol", [1e-8, 1e-3])
+def test_scs_path_returns_valid_matrix(tol):
+    # SCS is a first-order method: its raw answers may have slightly negative
+    # weights or diagonals; the repaired W must be exactly valid regardless.
+    n = 14
+    E = geometric_edges(n, 6)
+    W, cert = solve_fmmc(n, E, solver="SCS", tol=tol, return_certificate=True)
+    assert_valid(W, n, E, nonnegative=True)
+    assert cert.solver == "scs" and cert.lower_bound <= cert.slem
+    _, exact = solve_fmmc(n, E, return_certificate=True)
+    assert cert.slem >= exact.lower_bound
+    assert cert.slem == pytest.approx(exact.slem, abs=50 * max(tol, 1e-6))
+    W2 = solve_fdla(n, E, solver="scs", tol=tol)
+    assert_valid(W2, n, E, nonnegative=False)
+
+
+def test_auto_falls_back_when_ipm_fails(monkeypatch):
+    def broken(*args, **kwargs):
+        raise SDPSolveError("simulated failure")
+
+    monkeypatch.setattr(_sdp, "_solve_ipm", broken)
+    n = 10
+    W, cert = solve_fmmc(n, cycle_edges(n), return_certificate=True)
+    assert cert.solver == "clarabel"
+    assert cert.slem == pytest.approx((1 + _c(n)) / (3 - _c(n)), abs=1e-6)
+
+
+# ----------------------------------------------------------------------------
+# repair and certificate internals
+# ----------------------------------------------------------------------------
+
+
+def test_fmmc_weight_repair_projects_onto_feasible_set():
+    n = 4
+    E = cycle_edges(n)
+    ei, ej = E[:, 0], E[:, 1]
+    raw = np.array([0.5 + 1e-9, 0.5 + 1e-9, -3e-10, 0.5])
+    w, viol = _sdp._repair_fmmc_weights(n, ei, ej, raw, viol_limit=1e-6)
+    assert viol == pytest.approx(2e-9, rel=1e-3)
+    assert w.min() >= 0.0
+    W = _sdp._weights_to_W(n, ei, ej, w)
+    assert np.diag(W).min() >= 0.0 and W.min() >= 0.0
+    with pytest.raises(SDPSolveError, match="violate feasibility"):
+        _sdp._repair_fmmc_weights(n, ei, ej, np.array([0.9, 0.9, 0.0, 0.0]), viol_limit=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), nonnegative=st.booleans())
+def test_lower_bound_from_any_matrix_is_valid(seed, nonnegative):
+    # Whatever (garbage) dual matrix is fed in, the repaired bound stays below the optimum.
+    n = 9
+    rng = np.random.default_rng(seed)
+    Y = rng.standard_normal((n, n))
+    optimum = 1 - 2 * (1 - _c(n)) / (2 - _c(n) + math.cos(math.pi / n))  # odd cycle, FMMC = FDLA
+    lb = _sdp.dual_lower_bound(n, cycle_edges(n), Y, nonnegative=nonnegative)
+    assert 0.0 <= lb <= optimum + 1e-12
+
+
+# ----------------------------------------------------------------------------
+# errors
+# ----------------------------------------------------------------------------
+
+
+def test_bad_solver_name():
+    with pytest.raises(SDPSolveError, match="unknown solver 'mosek-ish'.*'auto'"):
+        solve_fmmc(4, cycle_edges(4), solver="mosek-ish")
+    with pytest.raises(ValueError):  # SDPSolveError is also a ValueError
+        solve_fdla(4, cycle_edges(4), solver="nope")
+
+
+def test_unavailable_solver_message(monkeypatch):
+    import cvxpy as cp
+
+    monkeypatch.setattr(cp, "installed_solvers", lambda: ["SCS"])
+    with pytest.raises(SDPSolveError, match="install it.*solver='ipm'"):
+        solve_fmmc(4, cycle_edges(4), solver="clarabel")
+
+
+def test_bad_edge_lists():
+    with pytest.raises(ValueError, match="disconnected"):
+        solve_fmmc(4, np.array([[0, 1], [2, 3]]))
+    with pytest.raises(ValueError, match="i < j"):
+        solve_fmmc(3, np.array([[1, 0], [1, 2]]))
+    with pytest.raises(ValueError, match="duplicate"):
+        solve_fdla(3, np.array([[0, 1], [0, 1], [1, 2]]))
+    with pytest.raises(ValueError, match="shape"):
+        solve_fdla(3, np.array([0, 1, 2]))
