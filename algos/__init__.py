@@ -1,5 +1,39 @@
-"""Decentralized algorithms as pure functions, and the engine that runs them."""
+"""Decentralized algorithms as pure functions, and the engine that runs them.
+
+Every method is a factory ``algos.NAME(problem, W, **hyperparameters)``
+returning an :class:`Algorithm`; :func:`run` executes it under one jitted scan.
+"""
 
 from algos._core import Algorithm, Cost, Trace, make_algorithm, run
+from algos.consensus.chebyshev_gossip import chebyshev_gossip, heavy_ball_gossip
+from algos.consensus.gossip import gossip
+from algos.convex.dgd import dgd
+from algos.convex.dsgd import dsgd
+from algos.convex.exact_diffusion import exact_diffusion
+from algos.convex.extra import extra
+from algos.convex.gradient_tracking import gradient_tracking
+from algos.convex.msda import msda
+from algos.convex.nids import nids
+from algos.convex.opapc import apapc, opapc
 
-__all__ = ["Algorithm", "Cost", "Trace", "make_algorithm", "run"]
+__all__ = [
+    "Algorithm",
+    "Cost",
+    "Trace",
+    "make_algorithm",
+    "run",
+    # consensus
+    "gossip",
+    "chebyshev_gossip",
+    "heavy_ball_gossip",
+    # convex
+    "dgd",
+    "dsgd",
+    "extra",
+    "nids",
+    "exact_diffusion",
+    "gradient_tracking",
+    "msda",
+    "apapc",
+    "opapc",
+]

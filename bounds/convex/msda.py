@@ -1,0 +1,88 @@
+"""MSDA's guarantee (Scaman, Bach, Bubeck, Lee & Massoulié, ICML 2017, arXiv:1702.08704).
+
+Only the order is verified: the abstract says MSDA reaches precision eps in time
+``O(sqrt(kappa_l) (1 + tau / sqrt(gamma)) ln(1/eps))``, with one unit per
+gradient step and ``tau`` per communication round. That is
+``O(sqrt(kappa) ln 1/eps)`` gradient steps and
+``O(sqrt(kappa / gamma) ln 1/eps) = O(sqrt(kappa chi) ln 1/eps)``
+communication rounds. The rate theorem's constants could not be read (see
+docs/VERIFICATION.md §5, "NOT FOUND"), so this bound is ``kind="order"``. It
+is checked on exponents across runs (``bounds.check_scaling``), never as a value.
+"""
+
+from __future__ import annotations
+
+import math
+
+from algos.consensus.chebyshev_gossip import chebyshev_coefficients, gossip_spectrum
+from algos.convex.msda import msda_constants
+from bounds._check import Bound
+
+__all__ = ["msda"]
+
+_SOURCE = (
+    "Scaman et al., ICML 2017 (arXiv:1702.08704), abstract (verified): MSDA time O(sqrt(kappa_l)(1 + tau/sqrt(gamma)) ln 1/eps); "
+    "theorem constants not verified (docs/VERIFICATION.md §5)"
+)
+
+
+def msda(problem, W, *, K=None, step_size=None, momentum=None, check: bool = True, x_axis: str = "gradient_calls") -> Bound:
+    """MSDA: ``O(sqrt(kappa) log 1/eps)`` gradients and ``O(sqrt(kappa chi) log 1/eps)`` communications.
+
+    Statement (order only, abstract-verified): with ``K = floor(1/sqrt(gamma))``
+    Chebyshev gossip rounds per step and the default ``eta`` and ``m``, MSDA
+    needs ``O(sqrt(kappa) log 1/eps)`` gradient (conjugate-oracle) steps and
+    ``O(sqrt(kappa / gamma) log 1/eps)`` communication rounds, where
+    ``gamma = 1/chi``, the eigengap ratio of ``I - W``. Scaman et al. prove a
+    matching lower bound (:func:`bounds.convex.lower.scaman_lower_bound`).
+
+    Metric: ``dist_to_opt`` of the primal iterate ``grad F^*(x_t)``. Scaman et
+    al. state the bound on ``||theta_{i,t} - theta*||``.
+
+    Args:
+        problem, W, K, step_size, momentum, check: as in :func:`algos.msda`.
+        x_axis: ``"gradient_calls"`` (exponents ``{"kappa": 0.5}``) or ``"communications"``
+            (``{"kappa": 0.5, "chi": 0.5}``).
+
+    Not from the paper: the step and momentum are Nesterov's constant-momentum
+    method on the dual. Its condition number is
+    ``kappa_dual = kappa ((1 + c1^K) / (1 - c1^K))^2`` (docs/VERIFICATION.md §5,
+    math-verified). It is recorded in ``params`` for reference and used in no check.
+    """
+    del check
+    if x_axis not in ("gradient_calls", "communications"):
+        raise ValueError(f"x_axis must be 'gradient_calls' or 'communications', got {x_axis!r}")
+    l_min, l_max = gossip_spectrum(W)
+    co = chebyshev_coefficients(l_min, l_max)
+    kappa = float(problem.L) / float(problem.mu)
+    chi = l_max / l_min
+    K_def = max(1, int(math.floor(1.0 / math.sqrt(co["gamma"]) + 1e-12)))
+    K_used = K_def if K is None else int(K)
+    eta0, m0 = msda_constants(kappa, float(problem.mu), co["c1"], K_used)
+    cK = co["c1"] ** K_used
+    defaults = (
+        K_used == K_def
+        and (step_size is None or abs(float(step_size) - eta0) <= 1e-12 * eta0)
+        and (momentum is None or abs(float(momentum) - m0) <= 1e-12)
+    )
+    exps = {"kappa": 0.5} if x_axis == "gradient_calls" else {"kappa": 0.5, "chi": 0.5}
+    return Bound(
+        name="msda",
+        kind="order",
+        source=_SOURCE,
+        metric="dist_to_opt",
+        x_axis=x_axis,
+        exponents=exps,
+        conditions={"paper's constants (K = floor(1/sqrt(gamma)), eta, m)": bool(defaults), "mixes": l_min > 0},
+        params={
+            "kappa": kappa,
+            "chi": chi,
+            "gamma": co["gamma"],
+            "K": K_used,
+            "kappa_dual (derived)": kappa * ((1 + cK) / (1 - cK)) ** 2 if cK < 1 else math.inf,
+        },
+        notes=(
+            "Order only: iterations ~ sqrt(kappa) log(1/eps), communications = K x iterations ~ sqrt(kappa chi) log(1/eps). "
+            "Constants of Scaman et al.'s Theorem 4 not verified."
+        ),
+    )
