@@ -1,5 +1,49 @@
-"""The papers' theorems as pure functions of constants, and their comparison with runs."""
+"""The papers' theorems as pure functions of constants, and their comparison with runs.
+
+Each bound has the name of the algorithm it is about (``bounds.extra`` for
+``algos.extra``) and the same hyperparameters, and returns a :class:`Bound`
+saying what kind of statement it is (explicit constants, order only, lower
+bound), its validity conditions and its source. ``bounds.compare(trace, bound)``
+fits a run's rate and says whether the guarantee holds; ``bounds.exact_rate``
+gives the exact asymptotic rate of a linear method on a quadratic.
+"""
 
 from bounds._check import Bound, Report, StepSizeError, check_scaling, compare, fit_exponent, fit_rate
+from bounds.consensus.gossip import chebyshev_gossip, gossip, heavy_ball_gossip
+from bounds.convex.dgd import dgd, dgd_bias
+from bounds.convex.dsgd import dsgd
+from bounds.convex.exact import ExactSpectrum, exact_rate, exact_spectrum
+from bounds.convex.exact_diffusion import exact_diffusion
+from bounds.convex.extra import extra
+from bounds.convex.gradient_tracking import gradient_tracking
+from bounds.convex.lower import scaman_lower_bound
+from bounds.convex.msda import msda
+from bounds.convex.nids import nids
+from bounds.convex.opapc import apapc, opapc
 
-__all__ = ["Bound", "Report", "StepSizeError", "check_scaling", "compare", "fit_exponent", "fit_rate"]
+__all__ = [
+    "Bound",
+    "Report",
+    "StepSizeError",
+    "check_scaling",
+    "compare",
+    "fit_exponent",
+    "fit_rate",
+    "exact_rate",
+    "exact_spectrum",
+    "ExactSpectrum",
+    "gossip",
+    "chebyshev_gossip",
+    "heavy_ball_gossip",
+    "dgd",
+    "dgd_bias",
+    "dsgd",
+    "extra",
+    "nids",
+    "exact_diffusion",
+    "gradient_tracking",
+    "msda",
+    "apapc",
+    "opapc",
+    "scaman_lower_bound",
+]

@@ -150,11 +150,21 @@ class Report:
         return "\n".join(lines)
 
 
-def fit_rate(values, x=None, *, floor_rel: float = 1e-13, min_points: int = 8) -> tuple[float, tuple[int, int], float]:
+def fit_rate(
+    values,
+    x=None,
+    *,
+    floor_rel: float = 1e-13,
+    min_points: int = 8,
+    plateau_span: float = 1e-9,
+    plateau_margin: float = 1e3,
+) -> tuple[float, tuple[int, int], float]:
     """Fit the asymptotic linear rate of a sequence converging to zero.
 
-    Robust fit over the asymptotic linear phase: drop non-finite entries and
-    those below ``floor_rel * max(values)`` (round-off floor), keep the last
+    Robust fit over the asymptotic linear phase: when the sequence spans more
+    than ``1/plateau_span`` (it reached round-off, where errors drift instead of
+    decaying), cut it where it first comes within ``plateau_margin`` of its
+    minimum; drop non-finite entries and those below ``floor_rel * max(values)``; keep the last
     contiguous run of valid entries, take its second half (the transient has
     died out there), and fit ``log value = a + x log(rate)`` with the
     Theil–Sen estimator (median of pairwise slopes; insensitive to the
@@ -175,7 +185,17 @@ def fit_rate(values, x=None, *, floor_rel: float = 1e-13, min_points: int = 8) -
     finite = np.isfinite(v) & (v > 0)
     if not finite.any():
         raise ValueError("no finite positive values to fit (the run diverged or hit zero at once)")
-    floor = floor_rel * np.nanmax(np.where(finite, v, np.nan))
+    vmax = np.nanmax(np.where(finite, v, np.nan))
+    vmin = np.nanmin(np.where(finite, v, np.nan))
+    floor = floor_rel * vmax
+    if vmin < plateau_span * vmax:
+        # The run reached round-off: there the error stops decaying and drifts, and a fit
+        # over it would report a rate near 1. Cut where it first comes within
+        # ``plateau_margin`` of its minimum.
+        first_near = int(np.flatnonzero(finite & (v <= plateau_margin * vmin))[0])
+        v = v[:first_near]
+        xs = xs[:first_near]
+        finite = finite[:first_near]
     ok = finite & (v > floor)
     idx = np.flatnonzero(ok)
     if len(idx) == 0:

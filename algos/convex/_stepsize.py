@@ -1,0 +1,104 @@
+"""Step-size resolution shared by the classical convex methods (DGD, D-SGD, EXTRA, NIDS, DIGing).
+
+Each factory knows two numbers for its step size: a *default* (a documented
+choice derived from ``L`` and the spectrum of ``W``) and a *limit* (the range in
+which the method's guarantee, or its worst-case stability on quadratics, holds).
+This module turns ``step_size=None`` into the default and rejects concrete step
+sizes outside ``(0, limit)`` with :class:`bounds.StepSizeError` unless the
+caller passes ``check=False``. Traced step sizes (inside ``jax.vmap``) are never
+validated: their value is unknown at trace time.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+
+from algos._core import is_concrete  # noqa: F401  (re-exported)
+from bounds._check import StepSizeError
+from problems import mixing
+from problems.convex import check_constants
+
+
+class Spectrum(NamedTuple):
+    """Spectral quantities of a symmetric mixing matrix ``W`` (eigenvalues ``1 = l_1 > l_2 >= ... >= l_n``)."""
+
+    lambda_2: float  # largest eigenvalue on the mean-free subspace
+    lambda_n: float  # smallest eigenvalue
+    slem: float  # max(|lambda_2|, |lambda_n|) = ||W - 11^T/n||_2
+
+
+def spectrum(W) -> Spectrum:
+    """:class:`Spectrum` of ``W`` (NumPy, float64)."""
+    return Spectrum(mixing.lambda2(W), mixing.lambda_min(W), mixing.slem(W))
+
+
+def constants(problem, fn: str) -> tuple[float, float]:
+    """``(L, mu)`` of ``problem`` as Python floats, validated (``0 < mu <= L``).
+
+    Raises:
+        ValueError: if ``mu > L`` (or either is non-positive / non-finite), or if the constants are
+            traced (then the caller must pass ``step_size`` explicitly).
+    """
+    if not (is_concrete(problem.L) and is_concrete(problem.mu)):
+        raise ValueError(
+            f"algos.{fn}: the problem's L and mu are traced (inside jit/vmap), so the default step size "
+            "cannot be computed; pass step_size explicitly"
+        )
+    L, mu = float(problem.L), float(problem.mu)
+    check_constants(L, mu)
+    return L, mu
+
+
+def check_problem_constants(problem) -> None:
+    """Validate ``0 < mu <= L`` when the constants are concrete (no-op under tracing)."""
+    if is_concrete(problem.L) and is_concrete(problem.mu):
+        check_constants(float(problem.L), float(problem.mu))
+
+
+def resolve(step_size, *, default: float, limit: float, fn: str, rule: str, check: bool):
+    """Return the step size to use: ``default`` when ``step_size`` is None, else ``step_size`` (validated).
+
+    Args:
+        step_size: None, a Python/NumPy float, or a traced scalar.
+        default: the factory's default (already inside ``(0, limit)``).
+        limit: supremum of the admissible range ``(0, limit)``.
+        fn: factory name, for messages.
+        rule: the admissible range in words, e.g. ``"alpha < (1 + lambda_n(W)) / L"``.
+        check: raise on a concrete out-of-range step size when True.
+
+    Returns:
+        A float64 JAX scalar (concrete input) or the traced input unchanged.
+    """
+    if step_size is None:
+        return jnp.asarray(float(default))
+    if not is_concrete(step_size):
+        return step_size
+    value = float(np.asarray(step_size))
+    if check and not (0.0 < value < limit):
+        raise StepSizeError(
+            f"algos.{fn}: step_size={value:.6g} is outside the range (0, {limit:.6g}) in which the theory holds "
+            f"({rule}). Use a step size in that range (the default is {default:.6g}), "
+            "or pass check=False to run it anyway"
+        )
+    return jnp.asarray(value)
+
+
+def initial_point(problem, x0, fn: str):
+    """Node-stacked starting point: ``problem.x0()`` (zeros) by default; validates the shape of ``x0``."""
+    if x0 is None:
+        return problem.x0()
+    X0 = jnp.asarray(x0)
+    n, d = problem.n_nodes, problem.dim
+    if X0.shape == (d,):
+        X0 = jnp.broadcast_to(X0, (n, d))
+    if X0.shape != (n, d):
+        raise ValueError(f"algos.{fn}: x0 must have shape (n_nodes, dim) = ({n}, {d}) or (dim,), got {X0.shape}")
+    return X0.astype(jnp.result_type(problem.x_star))
+
+
+def as_float(x):
+    """Python float when concrete, else None (for ``Algorithm.hparams``)."""
+    return float(np.asarray(x)) if is_concrete(x) else None

@@ -1,0 +1,123 @@
+"""EXTRA: an exact first-order algorithm for decentralized consensus optimization.
+
+Problem class: ``min_x (1/n) sum_i f_i(x)``, ``f_i`` convex and L-smooth
+(linear convergence when the average is (restricted) strongly convex); ``W``
+symmetric doubly stochastic; ``W~ = (I + W) / 2``.
+
+Update (Shi, Ling, Wu, Yin 2015, eq. (2.13) form)::
+
+    X^1     = W X^0 - alpha grad F(X^0)
+    X^{k+2} = (I + W) X^{k+1} - W~ X^k - alpha (grad F(X^{k+1}) - grad F(X^k))
+
+Written as a one-step map on the state ``(X, X_prev, G_prev, first)``; the
+first step is selected with ``jnp.where`` on the boolean ``first`` (no Python
+``if`` on traced values). ``G_prev`` stores ``grad F(X_prev)``, so one step
+costs one gradient. Communication: one vector per node per step — ``W X_prev``
+was received in the previous round (the kernel recomputes it instead of storing
+it; that is flops, not communication).
+
+References: W. Shi, Q. Ling, G. Wu, W. Yin, "EXTRA: An exact first-order
+algorithm for decentralized consensus optimization", SIAM J. Optim. 25(2),
+2015 (arXiv:1404.6264); H. Li, Z. Lin, "Revisiting EXTRA for smooth
+distributed optimization", SIAM J. Optim. 2020 (arXiv:2002.10110) for the
+complexity ``O((kappa + 1/(1 - sigma_2(W))) log(1/(eps (1 - sigma_2(W)))))``.
+
+Step size: ``0 < alpha < (5 + 3 lambda_n(W)) / (4L)``, the exact stability
+boundary on the worst-case quadratic (every Hessian ``L I``; derived and
+checked numerically in docs/VERIFICATION.md §1, and recalled to be the range
+of Li & Yan, arXiv:1906.07225). Outside it the factory raises
+:class:`bounds.StepSizeError` unless ``check=False`` (heterogeneous instances
+can be stable somewhat beyond it). Default ``alpha = min(1, (5 + 3 lambda_n)/4)
+/ (2L)``, i.e. ``1/(2L)`` unless ``lambda_n(W) < -1/3`` — ratebench's choice
+(the value of the reference measurement), not a paper's.
+
+Matching bound: :func:`bounds.convex.extra.extra`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from algos._core import Cost, make_algorithm
+from algos.convex import _stepsize
+from algos.convex._common import check_problem_and_W, convex_metrics
+
+__all__ = ["extra", "default_step_size", "step_size_limit", "State", "Info"]
+
+
+class State(NamedTuple):
+    X: jax.Array  # (n, d) current iterates X^{k+1}
+    X_prev: jax.Array  # (n, d) previous iterates X^k
+    G_prev: jax.Array  # (n, d) grad F(X_prev)
+    first: jax.Array  # () bool: the next step is the first one
+
+
+class Info(NamedTuple):
+    cost: Cost
+
+
+def step_size_limit(problem, W) -> float:
+    """``(5 + 3 lambda_n(W)) / (4L)``: worst-case quadratic stability boundary."""
+    L, _ = _stepsize.constants(problem, "extra")
+    return (5.0 + 3.0 * _stepsize.spectrum(W).lambda_n) / (4.0 * L)
+
+
+def default_step_size(problem, W) -> float:
+    """``min(1, (5 + 3 lambda_n(W)) / 4) / (2L)`` (``1/(2L)`` whenever ``lambda_n >= -1/3``)."""
+    L, _ = _stepsize.constants(problem, "extra")
+    return min(1.0 / L, step_size_limit(problem, W)) / 2.0
+
+
+def _build(params):
+    p, W, alpha, X0 = params["problem"], params["W"], params["alpha"], params["x0"]
+    n = W.shape[0]
+    W_tilde = 0.5 * (jnp.eye(n, dtype=W.dtype) + W)
+
+    def init(key):
+        del key
+        G0 = p.grad(X0)
+        return State(X=X0, X_prev=X0, G_prev=G0, first=jnp.array(True))
+
+    def step(key, state):
+        del key
+        X, X_prev, G_prev = state.X, state.X_prev, state.G_prev
+        G = p.grad(X)
+        WX = W @ X
+        first_step = WX - alpha * G
+        general = X + WX - W_tilde @ X_prev - alpha * (G - G_prev)
+        X_new = jnp.where(state.first, first_step, general)
+        d = X.shape[-1]
+        new = State(X=X_new, X_prev=X, G_prev=G, first=jnp.zeros_like(state.first))
+        return new, Info(cost=Cost(vectors=1.0, floats=float(d), grads=1.0))
+
+    return init, step
+
+
+def extra(problem, W, step_size=None, *, x0=None, check: bool = True):
+    """EXTRA with ``W~ = (I + W) / 2``.
+
+    Args:
+        problem: a :class:`problems.convex.Problem`.
+        W: (n, n) symmetric doubly stochastic mixing matrix.
+        step_size: ``alpha``; default :func:`default_step_size`; must lie in
+            ``(0, (5 + 3 lambda_n(W)) / (4L))`` (checked when concrete).
+        x0: starting point, (n, d) or (d,); default zeros.
+        check: raise :class:`bounds.StepSizeError` for a step size outside the range.
+
+    Returns:
+        An :class:`algos.Algorithm`; cost per step: 1 vector sent, 1 gradient.
+    """
+    W = check_problem_and_W(problem, W, "extra")
+    _stepsize.check_problem_constants(problem)
+    if step_size is None or (check and _stepsize.is_concrete(step_size)):
+        default, limit = default_step_size(problem, W), step_size_limit(problem, W)
+    else:
+        default = limit = None
+    alpha = _stepsize.resolve(
+        step_size, default=default, limit=limit, fn="extra", rule="alpha < (5 + 3 lambda_n(W)) / (4L)", check=check
+    )
+    params = {"problem": problem, "W": jnp.asarray(W), "alpha": alpha, "x0": _stepsize.initial_point(problem, x0, "extra")}
+    return make_algorithm(_build, params, convex_metrics, "extra", hparams={"step_size": _stepsize.as_float(alpha)})
