@@ -5,6 +5,7 @@ returning an :class:`Algorithm`; :func:`run` executes it under one jitted scan.
 """
 
 from algos._core import Algorithm, Cost, Trace, make_algorithm, run
+from algos._errors import StepSizeError
 from algos.consensus.chebyshev_gossip import chebyshev_gossip, heavy_ball_gossip
 from algos.consensus.gossip import gossip
 from algos.convex.dgd import dgd
@@ -22,6 +23,7 @@ __all__ = [
     "Trace",
     "make_algorithm",
     "run",
+    "StepSizeError",
     # consensus
     "gossip",
     "chebyshev_gossip",

@@ -27,13 +27,11 @@ from typing import Any, Literal
 
 import numpy as np
 
+from algos._errors import StepSizeError
+
 __all__ = ["Bound", "Report", "compare", "fit_rate", "fit_exponent", "check_scaling", "StepSizeError"]
 
 Kind = Literal["exact", "order", "lower"]
-
-
-class StepSizeError(ValueError):
-    """A hyperparameter lies outside the range in which the theorem holds."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from algos._core import is_concrete  # noqa: F401  (re-exported)
-from bounds._check import StepSizeError
+from algos._errors import StepSizeError
 from problems import mixing
 from problems.convex import check_constants
 

@@ -60,7 +60,7 @@ import numpy as np
 from algos._core import Cost, is_concrete, make_algorithm
 from algos.consensus.chebyshev_gossip import chebyshev_coefficients, chebyshev_filter, gossip_spectrum
 from algos.convex._common import check_problem_and_W, convex_metrics
-from bounds._check import StepSizeError
+from algos._errors import StepSizeError
 
 __all__ = ["msda", "MSDAState", "MSDAInfo", "msda_constants", "acc_gossip", "acc_gossip_eigenvalues"]
 

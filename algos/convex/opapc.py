@@ -65,7 +65,7 @@ from algos._core import Cost, is_concrete, make_algorithm
 from algos.consensus.chebyshev_gossip import chebyshev_coefficients, chebyshev_filter, gossip_spectrum
 from algos.convex._common import check_problem_and_W, convex_metrics
 from algos.convex.msda import acc_gossip_eigenvalues
-from bounds._check import StepSizeError
+from algos._errors import StepSizeError
 
 __all__ = ["apapc", "opapc", "PAPCState", "PAPCInfo", "opapc_constants", "apapc_constants"]
 
