@@ -36,7 +36,7 @@ __all__ = ["dgd", "dgd_bias"]
 
 _SOURCE = (
     "Yuan, Ling, Yin, 'On the convergence of decentralized gradient descent', SIAM J. Optim. 26(3) 2016 "
-    "(arXiv:1310.7063); abstract verified, step condition recalled (formulas.md §4); constants not found"
+    "(arXiv:1310.7063); abstract verified, step condition recalled (docs/VERIFICATION.md §4); constants not found"
 )
 
 

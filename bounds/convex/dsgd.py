@@ -58,7 +58,7 @@ def dsgd(problem, W, step_size=None) -> Bound:
         kind="order",
         source=(
             "Koloskova, Loizou, Boreiri, Jaggi, Stich, ICML 2020 (arXiv:2003.10422), Theorem 2 (recalled, "
-            "consistent with PAPERS.md; formulas.md §7); constants and step size not found"
+            "consistent with PAPERS.md; docs/VERIFICATION.md §7); constants and step size not found"
         ),
         metric="suboptimality",
         x_axis="steps",

@@ -22,7 +22,7 @@ SOURCE = (
     "Yuan, Ying, Zhao, Sayed, 'Exact diffusion for distributed optimization and learning', Parts I-II, "
     "IEEE TSP 2019 (arXiv:1702.05122, 1702.05142), abstract-verified linear convergence; identical to NIDS "
     "(Li, Shi, Yan 2019) for W_bar = (I+W)/2, whose abstract-verified order is used; step range 2/L "
-    "math-verified (formulas.md §2)"
+    "math-verified (docs/VERIFICATION.md §2)"
 )
 
 

@@ -68,7 +68,7 @@ def extra(problem, W, step_size=None, *, exact: bool = False) -> Bound:
         source=(
             "Li & Lin, 'Revisiting EXTRA for smooth distributed optimization', SIAM J. Optim. 2020 "
             "(arXiv:2002.10110), abstract-verified complexity; Shi et al. SIAM J. Optim. 2015 (linear rate); "
-            "step range (5 + 3 lambda_n)/(4L): math-verified worst case (formulas.md §1), recalled as Li & Yan 2021"
+            "step range (5 + 3 lambda_n)/(4L): math-verified worst case (docs/VERIFICATION.md §1), recalled as Li & Yan 2021"
         ),
         metric="dist_to_opt",
         x_axis="steps",

@@ -35,7 +35,7 @@ __all__ = ["nids"]
 SOURCE = (
     "Li, Shi, Yan, 'A decentralized proximal-gradient method with network independent step-sizes and "
     "separated convergence rates', IEEE TSP 67(17) 2019 (arXiv:1704.07807): abstract-verified order; "
-    "step range 2/L math-verified (formulas.md §2)"
+    "step range 2/L math-verified (docs/VERIFICATION.md §2)"
 )
 
 
