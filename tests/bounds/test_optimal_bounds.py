@@ -99,7 +99,7 @@ def test_heavy_ball_finite_k_bound_and_asymptotic_rate():
     p = convex.averaging(32, 3, key=0)
     b = bg.heavy_ball_gossip(p, W)
     q = b.rate
-    assert b.valid and abs(q - 0.8214652) < 1e-6  # formulas.md §9: n = 32 ring, W = 1/3
+    assert b.valid and abs(q - 0.8214652) < 1e-6  # docs/VERIFICATION.md §9: n = 32 ring, W = 1/3
     algo = heavy_ball_gossip(p, W)
     _, tr = algos.run(algo, key=0, num_steps=150)
     rel = _rel(tr, p, "consensus_error")
