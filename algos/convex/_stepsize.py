@@ -102,3 +102,24 @@ def initial_point(problem, x0, fn: str):
 def as_float(x):
     """Python float when concrete, else None (for ``Algorithm.hparams``)."""
     return float(np.asarray(x)) if is_concrete(x) else None
+
+
+def step_size_factory(build, name: str, problem, W, step_size, x0, *, check: bool, rule: str, default_fn, limit_fn):
+    """The whole factory of a one-step-size method (DGD, D-SGD, EXTRA, NIDS, exact diffusion, DIGing).
+
+    Validates the problem and ``W``, resolves the step size (``default_fn(problem, W)`` when
+    omitted, else checked against ``(0, limit_fn(problem, W))``), the starting point, and
+    returns ``make_algorithm(build, {"problem", "W", "alpha", "x0"}, convex_metrics, name)``.
+    """
+    from algos._core import make_algorithm
+    from algos.convex._common import check_problem_and_W, convex_metrics
+
+    W = check_problem_and_W(problem, W, name)
+    check_problem_constants(problem)
+    if step_size is None or (check and is_concrete(step_size)):
+        default, limit = default_fn(problem, W), limit_fn(problem, W)
+    else:
+        default = limit = None
+    alpha = resolve(step_size, default=default, limit=limit, fn=name, rule=rule, check=check)
+    params = {"problem": problem, "W": jnp.asarray(W), "alpha": alpha, "x0": initial_point(problem, x0, name)}
+    return make_algorithm(build, params, convex_metrics, name, hparams={"step_size": as_float(alpha)})

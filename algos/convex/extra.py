@@ -41,9 +41,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from algos._core import Cost, make_algorithm
+from algos._core import Cost
 from algos.convex import _stepsize
-from algos.convex._common import check_problem_and_W, convex_metrics
 
 __all__ = ["extra", "default_step_size", "step_size_limit", "State", "Info"]
 
@@ -110,14 +109,7 @@ def extra(problem, W, step_size=None, *, x0=None, check: bool = True):
     Returns:
         An :class:`algos.Algorithm`; cost per step: 1 vector sent, 1 gradient.
     """
-    W = check_problem_and_W(problem, W, "extra")
-    _stepsize.check_problem_constants(problem)
-    if step_size is None or (check and _stepsize.is_concrete(step_size)):
-        default, limit = default_step_size(problem, W), step_size_limit(problem, W)
-    else:
-        default = limit = None
-    alpha = _stepsize.resolve(
-        step_size, default=default, limit=limit, fn="extra", rule="alpha < (5 + 3 lambda_n(W)) / (4L)", check=check
-    )
-    params = {"problem": problem, "W": jnp.asarray(W), "alpha": alpha, "x0": _stepsize.initial_point(problem, x0, "extra")}
-    return make_algorithm(_build, params, convex_metrics, "extra", hparams={"step_size": _stepsize.as_float(alpha)})
+    return _stepsize.step_size_factory(
+        _build, "extra", problem, W, step_size, x0, check=check, rule="alpha < (5 + 3 lambda_n(W)) / (4L)",
+        default_fn=default_step_size, limit_fn=step_size_limit,
+    )  # fmt: skip

@@ -43,11 +43,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import jax
-import jax.numpy as jnp
 
-from algos._core import Cost, make_algorithm
+from algos._core import Cost
 from algos.convex import _stepsize
-from algos.convex._common import check_problem_and_W, convex_metrics
 
 __all__ = ["gradient_tracking", "default_step_size", "step_size_limit", "State", "Info"]
 
@@ -114,22 +112,7 @@ def gradient_tracking(problem, W, step_size=None, *, x0=None, check: bool = True
     Returns:
         An :class:`algos.Algorithm`; cost per step: 2 vectors sent, 1 gradient.
     """
-    W = check_problem_and_W(problem, W, "gradient_tracking")
-    _stepsize.check_problem_constants(problem)
-    if step_size is None or (check and _stepsize.is_concrete(step_size)):
-        default, limit = default_step_size(problem, W), step_size_limit(problem, W)
-    else:
-        default = limit = None
-    alpha = _stepsize.resolve(
-        step_size,
-        default=default,
-        limit=limit,
-        fn="gradient_tracking",
-        rule="alpha < (1 + lambda_n(W))^2 / (2L)",
-        check=check,
-    )
-    X0 = _stepsize.initial_point(problem, x0, "gradient_tracking")
-    params = {"problem": problem, "W": jnp.asarray(W), "alpha": alpha, "x0": X0}
-    return make_algorithm(
-        _build, params, convex_metrics, "gradient_tracking", hparams={"step_size": _stepsize.as_float(alpha)}
-    )
+    return _stepsize.step_size_factory(
+        _build, "gradient_tracking", problem, W, step_size, x0, check=check, rule="alpha < (1 + lambda_n(W))^2 / (2L)",
+        default_fn=default_step_size, limit_fn=step_size_limit,
+    )  # fmt: skip

@@ -40,9 +40,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from algos._core import Cost, make_algorithm
+from algos._core import Cost
 from algos.convex import _stepsize
-from algos.convex._common import check_problem_and_W, convex_metrics
 
 __all__ = ["nids", "default_step_size", "step_size_limit", "State", "Info"]
 
@@ -106,12 +105,7 @@ def nids(problem, W, step_size=None, *, x0=None, check: bool = True):
     Returns:
         An :class:`algos.Algorithm`; cost per step: 1 vector sent, 1 gradient.
     """
-    W = check_problem_and_W(problem, W, "nids")
-    _stepsize.check_problem_constants(problem)
-    if step_size is None or (check and _stepsize.is_concrete(step_size)):
-        default, limit = default_step_size(problem, W), step_size_limit(problem, W)
-    else:
-        default = limit = None
-    alpha = _stepsize.resolve(step_size, default=default, limit=limit, fn="nids", rule="alpha < 2 / L", check=check)
-    params = {"problem": problem, "W": jnp.asarray(W), "alpha": alpha, "x0": _stepsize.initial_point(problem, x0, "nids")}
-    return make_algorithm(_build, params, convex_metrics, "nids", hparams={"step_size": _stepsize.as_float(alpha)})
+    return _stepsize.step_size_factory(
+        _build, "nids", problem, W, step_size, x0, check=check, rule="alpha < 2 / L",
+        default_fn=default_step_size, limit_fn=step_size_limit,
+    )  # fmt: skip
