@@ -477,40 +477,41 @@ def least_squares(
     H_bar, b_bar = H.mean(axis=0), b.mean(axis=0)
     x_star = np.linalg.solve(H_bar, b_bar)
     x_star += np.linalg.solve(H_bar, b_bar - H_bar @ x_star)  # one step of iterative refinement
-    G = np.einsum("nij,j->ni", H, x_star) - b  # grad f_i(x*)
-    zeta = float(np.sqrt(np.mean(np.sum(G**2, axis=1))))
     R = M @ x_star - y  # (n, m) residuals at x*
     f_star = float(np.mean(0.5 * np.mean(R**2, axis=1)) + 0.5 * reg * x_star @ x_star)
-    per_sample = M * R[..., None] + reg * x_star  # (n, m, d) per-sample gradients at x*
-    sample_var = np.mean(np.sum((per_sample - G[:, None, :]) ** 2, axis=2), axis=1)
-    L_sample = np.max(np.sum(M**2, axis=2), axis=1) + reg
-    sig = float(np.sqrt(sample_var.max() / batch_size)) if noise == "minibatch" else float(sigma)
+    return _sample_problem(
+        name="least_squares", loss=_ls_loss, sample_loss=_ls_sample_loss, conj=_quadratic_conj,
+        M=M, y=y, reg=reg, x_star=x_star, f_star=f_star, L=L, mu=mu,
+        per_sample=M * R[..., None] + reg * x_star,
+        L_sample=np.max(np.sum(M**2, axis=2), axis=1) + reg,
+        noise=noise, batch_size=batch_size, sigma=sigma,
+        extra_data={"A": jnp.asarray(H), "b": jnp.asarray(b), "A_inv": jnp.asarray(np.linalg.inv(H))},
+    )  # fmt: skip
 
+
+def _sample_problem(*, name, loss, sample_loss, conj, M, y, reg, x_star, f_star, L, mu, per_sample, L_sample,
+                    noise, batch_size, sigma, extra_data) -> Problem:  # fmt: skip
+    """Assemble a finite-sample :class:`Problem` from its per-sample gradients at ``x*`` ((n, m, d)).
+
+    ``grad f_i(x*)`` is their mean (giving ``zeta``); ``sample_var`` their variance per node; with
+    minibatch noise ``sigma^2 = max_i sample_var_i / batch_size``.
+    """
+    G = per_sample.mean(axis=1)  # grad f_i(x*)
+    zeta = float(np.sqrt(np.mean(np.sum(G**2, axis=1))))
+    sample_var = np.mean(np.sum((per_sample - G[:, None, :]) ** 2, axis=2), axis=1)
+    sig = float(np.sqrt(sample_var.max() / batch_size)) if noise == "minibatch" else float(sigma)
     data = {
         "M": jnp.asarray(M),
         "y": jnp.asarray(y),
-        "reg": jnp.full((n,), float(reg)),
-        "A": jnp.asarray(H),
-        "b": jnp.asarray(b),
-        "A_inv": jnp.asarray(np.linalg.inv(H)),
+        "reg": jnp.full((M.shape[0],), float(reg)),
+        **extra_data,
         "sample_var": jnp.asarray(sample_var),
         "L_sample": jnp.asarray(L_sample),
     }
     return Problem(
-        data=data,
-        x_star=jnp.asarray(x_star),
-        f_star=f_star,
-        L=L,
-        mu=mu,
-        sigma=sig,
-        zeta=zeta,
-        loss=_ls_loss,
-        noise=noise,
-        name="least_squares",
-        conj=_quadratic_conj,
-        sample_loss=_ls_sample_loss,
-        batch_size=int(batch_size),
-    )
+        data=data, x_star=jnp.asarray(x_star), f_star=float(f_star), L=float(L), mu=float(mu), sigma=sig, zeta=zeta,
+        loss=loss, noise=noise, name=name, conj=conj, sample_loss=sample_loss, batch_size=int(batch_size),
+    )  # fmt: skip
 
 
 # --- logistic regression -------------------------------------------------------------
@@ -639,36 +640,14 @@ def logistic(
     x_star, _, _ = _logistic_newton(M.reshape(n * m, d), y.reshape(n * m), float(reg))
 
     s = _sigmoid(-y * (M @ x_star))  # (n, m)
-    per_sample = -(y * s)[..., None] * M + reg * x_star  # (n, m, d)
-    G = per_sample.mean(axis=1)
-    zeta = float(np.sqrt(np.mean(np.sum(G**2, axis=1))))
     f_star = float(np.mean(np.logaddexp(0.0, -y * (M @ x_star))) + 0.5 * reg * x_star @ x_star)
-    sample_var = np.mean(np.sum((per_sample - G[:, None, :]) ** 2, axis=2), axis=1)
-    L_sample = np.max(np.sum(M**2, axis=2), axis=1) / 4 + reg
-    sig = float(np.sqrt(sample_var.max() / batch_size)) if noise == "minibatch" else float(sigma)
-
-    data = {
-        "M": jnp.asarray(M),
-        "y": jnp.asarray(y),
-        "reg": jnp.full((n,), float(reg)),
-        "sample_var": jnp.asarray(sample_var),
-        "L_sample": jnp.asarray(L_sample),
-    }
-    return Problem(
-        data=data,
-        x_star=jnp.asarray(x_star),
-        f_star=f_star,
-        L=L,
-        mu=mu,
-        sigma=sig,
-        zeta=zeta,
-        loss=_logistic_loss,
-        noise=noise,
-        name="logistic",
-        conj=None,
-        sample_loss=_logistic_sample_loss,
-        batch_size=int(batch_size),
-    )
+    return _sample_problem(
+        name="logistic", loss=_logistic_loss, sample_loss=_logistic_sample_loss, conj=None,
+        M=M, y=y, reg=reg, x_star=x_star, f_star=f_star, L=L, mu=mu,
+        per_sample=-(y * s)[..., None] * M + reg * x_star,
+        L_sample=np.max(np.sum(M**2, axis=2), axis=1) / 4 + reg,
+        noise=noise, batch_size=batch_size, sigma=sigma, extra_data={},
+    )  # fmt: skip
 
 
 # --- averaging (consensus) -----------------------------------------------------------
