@@ -4,7 +4,7 @@ Every method is a factory ``algos.NAME(problem, W, **hyperparameters)``
 returning an :class:`Algorithm`; :func:`run` executes it under one jitted scan.
 """
 
-from algos._core import Algorithm, Cost, Trace, make_algorithm, run
+from algos._core import Algorithm, Cost, Trace, enable_compilation_cache, make_algorithm, run
 from algos._errors import StepSizeError
 from algos.consensus.chebyshev_gossip import chebyshev_gossip, heavy_ball_gossip
 from algos.consensus.gossip import gossip
@@ -23,6 +23,7 @@ __all__ = [
     "Trace",
     "make_algorithm",
     "run",
+    "enable_compilation_cache",
     "StepSizeError",
     # consensus
     "gossip",

@@ -23,8 +23,8 @@ spends per node — which :func:`run` accumulates into cumulative communication
 and oracle counts.
 
 A run whose iterates become non-finite is flagged: from the first non-finite
-step on, the state is frozen (no further work under ``lax.cond``), metrics are
-NaN, and ``trace.diverged`` / ``trace.diverged_at`` say so.
+step on, the state is frozen (later steps are computed on the frozen state and
+discarded), metrics are NaN, costs stop accumulating, and ``trace.diverged`` / ``trace.diverged_at`` say so.
 """
 
 from __future__ import annotations
@@ -90,8 +90,28 @@ class Algorithm(NamedTuple):
 
 
 def make_algorithm(build: Callable, params: Any, metrics: Callable, name: str, hparams: dict | None = None) -> Algorithm:
-    """Create an :class:`Algorithm` whose ``init``/``step`` are ``build(params)``."""
-    init, step = build(params)
+    """Create an :class:`Algorithm` whose ``init``/``step`` are ``build(params)``.
+
+    ``build`` is traced once abstractly here (``jax.eval_shape``), so its argument
+    checks raise now, but none of its array operations runs eagerly: in a fresh
+    process every distinct eager operation costs a small compilation (tens of ms
+    each), and :func:`run` builds the kernels again inside its own jitted program
+    anyway. ``init``/``step`` call ``build(params)`` when they are called (nothing is
+    cached, so no tracer can leak out of a transformation that calls them).
+    """
+
+    def _probe(p):
+        build(p)
+        return jnp.zeros(())
+
+    jax.eval_shape(_probe, params)
+
+    def init(key):
+        return build(params)[0](key)
+
+    def step(key, state):
+        return build(params)[1](key, state)
+
     return Algorithm(init=init, step=step, build=build, params=params, metrics=metrics, name=name, hparams=hparams or {})
 
 
@@ -169,49 +189,60 @@ def _all_finite(tree) -> jax.Array:
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
 
 
+# Performance notes (measured in benchmarks/RESULTS.md): on small problems a step is a
+# handful of tiny kernels, so the engine's own per-step operations dominate. The loop
+# therefore carries everything it needs (state, the last Info, the divergence flag and
+# the cumulative cost vector) and emits nothing per step: no stacking of Info or cost
+# per step, and no ``lax.cond`` at all. A diverged run keeps stepping on its frozen
+# (last finite) state and discards the results; skipping that work with a ``cond``
+# (per step, or per record chunk) is not worth it: under ``vmap`` (sweeps) a ``cond``
+# with a batched predicate becomes a ``select`` over the whole carry, which made a
+# 64-way sweep at n = 256, d = 100 five times slower than without it.
 @functools.partial(jax.jit, static_argnames=("build", "metrics", "num_records", "every"))
 def _run_impl(build, metrics, params, key, num_records: int, every: int):
     init, step = build(params)
+    if jnp.ndim(key) == 0:  # an integer seed (see run)
+        key = jax.random.PRNGKey(key)
     key_init, key_steps = jax.random.split(key)
     state0 = init(key_init)
-    # One step's outputs with zeros: gives the metric/cost structure for frozen steps.
+    # One step's output structure: the Info carried before the first step (zeros).
     _, info_shape = jax.eval_shape(step, key_init, state0)
-    zero_cost = Cost(*(jnp.zeros((), jnp.result_type(float)) for _ in Cost._fields))
+    info0 = jax.tree_util.tree_map(lambda x: jnp.zeros(x.shape, x.dtype), info_shape)
+    ftype = jnp.result_type(float)
 
     def one_step(carry, k):
-        state, dead, dead_at, t = carry
-
-        def live(s):
-            s2, info = step(k, s)
-            c = Cost(*(jnp.asarray(v, dtype=zero_cost.vectors.dtype) for v in info.cost))
-            return s2, info, c
-
-        def frozen(s):
-            info = jax.tree_util.tree_map(lambda x: jnp.zeros(x.shape, x.dtype), info_shape)
-            return s, info, zero_cost
-
-        new_state, info, c = jax.lax.cond(dead, frozen, live, state)
+        state, info, dead, dead_at, t, spent = carry
+        new_state, new_info = step(k, state)
         ok = _all_finite(new_state)
         now_dead = dead | ~ok
         dead_at = jnp.where(~dead & ~ok, t, dead_at)
-        # Keep the last finite state so the frozen branch never computes on NaNs.
-        state = jax.tree_util.tree_map(lambda a, b: jnp.where(ok & ~dead, a, b), new_state, state)
-        return (state, now_dead, dead_at, t + 1), (info, c, ok & ~dead)
+        # Keep the last finite state (and its Info) once the run has diverged.
+        keep = lambda new, old: jnp.where(now_dead, old, new)  # noqa: E731
+        state = jax.tree_util.tree_map(keep, new_state, state)
+        info = jax.tree_util.tree_map(keep, new_info, info)
+        cost = jnp.stack([jnp.sum(jnp.asarray(v, dtype=ftype)) for v in new_info.cost])
+        spent = spent + jnp.where(now_dead, jnp.zeros_like(cost), cost)
+        return (state, info, now_dead, dead_at, t + 1, spent), None
 
     def one_record(carry, ks):
-        carry, (infos, costs, oks) = jax.lax.scan(one_step, carry, ks)
-        state, dead = carry[0], carry[1]
-        last_info = jax.tree_util.tree_map(lambda x: x[-1], infos)
-        m = metrics(params, state, last_info)
-        m = {k: jnp.where(dead, jnp.nan, jnp.asarray(v, dtype=jnp.result_type(float))) for k, v in m.items()}
-        spent = Cost(*(jnp.sum(jnp.where(oks, x, 0.0)) for x in costs))
+        carry = jax.lax.scan(one_step, carry, ks)[0]
+        state, info, dead, spent = carry[0], carry[1], carry[2], carry[5]
+        m = metrics(params, state, info)
+        m = {k: jnp.where(dead, jnp.nan, jnp.asarray(v, dtype=ftype)) for k, v in m.items()}
         return carry, (m, spent)
 
     keys = jax.random.split(key_steps, num_records * every).reshape(num_records, every, -1)
-    carry0 = (state0, jnp.array(False), jnp.array(-1, dtype=jnp.int32), jnp.array(0, dtype=jnp.int32))
-    (state, dead, dead_at, _), (m, spent) = jax.lax.scan(one_record, carry0, keys)
-    for field, name in COST_FIELDS.items():
-        m[name] = jnp.cumsum(getattr(spent, field))
+    carry0 = (
+        state0,
+        info0,
+        jnp.array(False),
+        jnp.array(-1, dtype=jnp.int32),
+        jnp.array(0, dtype=jnp.int32),
+        jnp.zeros(len(Cost._fields), ftype),
+    )
+    (state, _, dead, dead_at, _, _), (m, spent) = jax.lax.scan(one_record, carry0, keys)
+    for i, field in enumerate(Cost._fields):
+        m[COST_FIELDS[field]] = spent[:, i]
     return state, m, dead, dead_at
 
 
@@ -235,8 +266,37 @@ def run(algo: Algorithm, key, num_steps: int, *, record_every: int = 1):
     if num_steps % record_every:
         raise ValueError(f"num_steps={num_steps} must be a multiple of record_every={record_every}")
     if isinstance(key, (int, np.integer)):
-        key = jax.random.PRNGKey(int(key))
+        # made into a key inside the jitted program: an eager PRNGKey is one more compilation
+        key = np.uint32(int(key) & 0xFFFFFFFF) if 0 <= int(key) < 2**32 else jax.random.PRNGKey(int(key))
     state, m, dead, dead_at = _run_impl(
         algo.build, algo.metrics, algo.params, key, num_records=int(num_steps) // int(record_every), every=int(record_every)
     )
     return state, Trace(m, dead, dead_at, int(record_every))
+
+
+def enable_compilation_cache(cache_dir=None) -> str | None:
+    """Turn on JAX's persistent compilation cache, so a second process running the same
+    experiment loads its compiled programs instead of compiling them again.
+
+    Args:
+        cache_dir: folder for the cache; default ``$RATEBENCH_JAX_CACHE`` or
+            ``~/.cache/ratebench/jax``. An empty ``RATEBENCH_JAX_CACHE`` turns the cache off.
+
+    Returns:
+        The folder used, or None when turned off. The size and compile-time thresholds are
+        lowered to zero: ratebench's programs compile in well under a second, and JAX's
+        defaults would not cache them.
+    """
+    import os
+    from pathlib import Path
+
+    if cache_dir is None:
+        env = os.environ.get("RATEBENCH_JAX_CACHE")
+        if env == "":
+            return None
+        cache_dir = env or Path.home() / ".cache" / "ratebench" / "jax"
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(cache_dir))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return str(cache_dir)

@@ -1,0 +1,1 @@
+"""ratebench performance harness; run ``python -m benchmarks.run --help``."""
