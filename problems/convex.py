@@ -262,8 +262,27 @@ def _check_noise(noise: str, sigma: float, batch_size: int) -> None:
 
 
 # --- quadratic ------------------------------------------------------------------
+@jax.custom_jvp
 def _quadratic_loss(d, x):
+    """``1/2 x^T A x - b^T x`` with ``A`` symmetric.
+
+    The custom JVP uses ``A = A^T``: ``d loss = (A x - b) . dx``, so ``jax.grad`` costs one
+    matrix-vector product instead of two (plain reverse mode forms ``A x`` and ``A^T x``);
+    measured in benchmarks/RESULTS.md. The rule is itself differentiable, so Hessians and
+    Hessian-vector products still come from autodiff.
+    """
     return 0.5 * x @ (d["A"] @ x) - d["b"] @ x
+
+
+@_quadratic_loss.defjvp
+def _quadratic_loss_jvp(primals, tangents):
+    d, x = primals
+    dd, dx = tangents
+    Ax = d["A"] @ x
+    value = 0.5 * x @ Ax - d["b"] @ x
+    # the data tangents (only nonzero when differentiating with respect to the data) in full
+    dvalue = (Ax - d["b"]) @ dx + 0.5 * x @ (dd["A"] @ x) - dd["b"] @ x
+    return value, dvalue
 
 
 def _quadratic_conj(d, theta):
