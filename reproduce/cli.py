@@ -37,6 +37,9 @@ def run_figure(name: str, *, quick: bool = False, out_dir: Path = DEFAULT_OUT) -
     import jax
 
     jax.config.update("jax_enable_x64", True)
+    from algos import enable_compilation_cache
+
+    enable_compilation_cache()  # a second run of a figure loads its programs instead of compiling
     import matplotlib
 
     matplotlib.use("Agg")

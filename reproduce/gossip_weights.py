@@ -12,7 +12,10 @@ Claims checked (to solver tolerance):
 * FMMC <= best-constant wherever best-constant weights are nonnegative
   (alpha* <= 1/d_max); on a star they are not and best-constant beats FMMC;
 * the closed-form optima hold (path, cycle, star, hypercube);
-* the measured consensus error decays at the SLEM: fitted rate = slem.
+* the measured consensus error stays below ``slem^k`` at every k and its
+  fitted asymptotic rate is no slower than the SLEM (how close it gets is
+  recorded: a second eigenvalue close to the SLEM keeps a finite run's fit
+  below it, e.g. max-degree weights on the 100-node geometric graph).
 """
 
 from __future__ import annotations
@@ -105,7 +108,7 @@ def _weights(g: graphs.Graph, progress) -> tuple[dict, dict]:
         "FDLA <= best-constant",
         "FMMC <= best-constant where best-constant weights are nonnegative",
         "closed-form optima: path cos(pi/n), cycles, star, hypercube",
-        "consensus error decays at rate slem(W) for each rule",
+        "consensus error <= slem(W)^k, fitted rate no slower than slem(W), for each rule",
     ),
 )
 def gossip_weights(quick: bool = False, progress=lambda msg: None) -> FigureResult:
@@ -168,7 +171,8 @@ def gossip_weights(quick: bool = False, progress=lambda msg: None) -> FigureResu
     x0 = rng.standard_normal(g_last.n)
     x0 -= x0.mean()
     iters = 1000 if quick else 2000
-    curves, rate_fail, fitted = {}, [], {}
+    curves, bound_fail, rate_fail, fitted = {}, [], [], {}
+    k_axis = np.arange(1, iters + 1)
     for r in RULES:
         W = Ws_last[r]
         x = x0.copy()
@@ -179,10 +183,21 @@ def gossip_weights(quick: bool = False, progress=lambda msg: None) -> FigureResu
         curves[r] = err
         rate, _, _ = fit_rate(err)
         s = mixing.slem(W)
-        fitted[r] = {"fitted": rate, "slem": s}
-        if abs(rate - s) > 0.02 * (1 - s):
-            rate_fail.append(f"{r}: fitted {rate:.5f} vs slem {s:.5f}")
-    claims.append(Claim("consensus_rate", "consensus error decays at slem(W) (fit within 2% of the gap)", not rate_fail, {"fitted": fitted, "failed": rate_fail}))
+        fitted[r] = {"fitted": rate, "slem": s, "gap_fraction": (rate - s) / (1 - s)}
+        # the theorem: ||W^k x - x_bar|| <= slem^k ||x - x_bar|| for every k and x (W symmetric)
+        if (err > s**k_axis * (1 + 1e-9) + 1e-15).any():
+            bound_fail.append(r)
+        if rate > s + 1e-3 * (1 - s):
+            rate_fail.append(f"{r}: fitted {rate:.5f} > slem {s:.5f}")
+    claims.append(
+        Claim(
+            "consensus_rate",
+            "consensus error <= slem^k at every k, and its fitted asymptotic rate is no slower than slem "
+            "(gap_fraction: how close to slem; a close second eigenvalue keeps it below slem over a finite run)",
+            not bound_fail and not rate_fail,
+            {"fitted": fitted, "bound_failed": bound_fail, "rate_failed": rate_fail},
+        )
+    )
 
     # --- plot -------------------------------------------------------------
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.6))
