@@ -277,16 +277,6 @@ def section_numpy(cfg) -> dict:
             rb()
             first = time.perf_counter() - t0
             fns = {"ratebench": rb, "numpy": npf}
-            if p.name == "quadratic":  # the proposed one-product gradient (benchmarks/_proposals.py)
-                from benchmarks._proposals import with_one_product_gradient
-
-                a1 = FACTORIES[name](with_one_product_gradient(p), W)
-
-                def rb1():
-                    out["rb1"] = block(algos.run(a1, 0, steps, record_every=cfg.record_every)[0].X)
-
-                rb1()
-                fns["proposed"] = rb1
             t = interleaved(fns, cfg.repeats, warmup=0)
             diff = float(np.abs(np.asarray(out["rb"]) - out["np"]).max())
             r = {
@@ -301,10 +291,6 @@ def section_numpy(cfg) -> dict:
                 "max_abs_diff_final_X": diff,
             }
             r["speedup"] = r["np_per_iter_s"] / r["rb_per_iter_s"]
-            if "proposed" in t:
-                r["proposed_per_iter_s"] = median(t["proposed"]) / steps
-                r["proposed_speedup"] = r["np_per_iter_s"] / r["proposed_per_iter_s"]
-                r["proposed_max_abs_diff"] = float(np.abs(np.asarray(out["rb1"]) - out["np"]).max())
             r["speedup_incl_compile"] = r["np_run_s"] / first
             res["cases"].append(r)
     return res
@@ -490,12 +476,11 @@ def markdown(results: dict) -> str:
         out.append(f"### vs decent-bench\n\n{db.get('skipped')}")
     if "numpy" in results:
         rows = [
-            [r["case"], r["algo"], r["steps"], fmt_time(r["np_per_iter_s"]), fmt_time(r["rb_per_iter_s"]), f"{r['speedup']:.1f}x", f"{r['speedup_incl_compile']:.3g}x", f"{r['max_abs_diff_final_X']:.1e}",
-             f"{fmt_time(r['proposed_per_iter_s'])} ({r['proposed_speedup']:.1f}x)" if "proposed_per_iter_s" in r else "-"]
+            [r["case"], r["algo"], r["steps"], fmt_time(r["np_per_iter_s"]), fmt_time(r["rb_per_iter_s"]), f"{r['speedup']:.1f}x", f"{r['speedup_incl_compile']:.3g}x", f"{r['max_abs_diff_final_X']:.1e}"]
             for r in results["numpy"]["cases"]
         ]
         out.append(f"\n### vs vectorized NumPy (record_every={results['numpy']['record_every']})\n")
-        out.append(md_table(["problem", "algo", "steps", "NumPy / iter", "rb / iter", "speedup (steady)", "speedup incl. compile (one cold run)", "max |X_np - X_rb|", "rb with one-product gradient (proposed) / iter (speedup)"], rows))
+        out.append(md_table(["problem", "algo", "steps", "NumPy / iter", "rb / iter", "speedup (steady)", "speedup incl. compile (one cold run)", "max |X_np - X_rb|"], rows))
     if "sweep" in results:
         s = results["sweep"]
         rows = [[f"n={r['n']} d={r['d']}", r["algo"], r["steps"], fmt_time(r["sequential_s"]), fmt_time(r["vmap_s"]), f"{r['throughput_ratio']:.1f}x"] for r in s["cases"]]

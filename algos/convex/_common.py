@@ -32,7 +32,7 @@ def check_problem_and_W(problem, W, fn: str) -> np.ndarray:
     """Validate the (problem, W) pair of a factory; returns W as float64 NumPy."""
     if not isinstance(problem, Problem):
         raise TypeError(f"algos.{fn} expects a problems.convex.Problem, got {type(problem).__name__}")
-    W = mixing.check_mixing(W)
+    W = mixing.check_mixing(np.asarray(W))  # a GossipOperator converts to its dense matrix
     if W.shape[0] != problem.n_nodes:
         raise ValueError(
             f"algos.{fn}: W is {W.shape[0]}x{W.shape[0]} but the problem has {problem.n_nodes} nodes; "

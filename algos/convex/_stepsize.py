@@ -107,13 +107,17 @@ def as_float(x):
 def step_size_factory(build, name: str, problem, W, step_size, x0, *, check: bool, rule: str, default_fn, limit_fn):
     """The whole factory of a one-step-size method (DGD, D-SGD, EXTRA, NIDS, exact diffusion, DIGing).
 
-    Validates the problem and ``W``, resolves the step size (``default_fn(problem, W)`` when
+    ``W`` may be a dense matrix or an :class:`algos._gossip.GossipOperator` (structured
+    gossip: ring/torus rolls or an edge list); it is validated through its dense form and,
+    if an operator, kept as one in ``params``. Validates the problem and ``W``, resolves the step size (``default_fn(problem, W)`` when
     omitted, else checked against ``(0, limit_fn(problem, W))``), the starting point, and
     returns ``make_algorithm(build, {"problem", "W", "alpha", "x0"}, convex_metrics, name)``.
     """
     from algos._core import make_algorithm
+    from algos._gossip import GossipOperator
     from algos.convex._common import check_problem_and_W, convex_metrics
 
+    op = W if isinstance(W, GossipOperator) else None  # structured gossip: kept as the operator
     W = check_problem_and_W(problem, W, name)
     check_problem_constants(problem)
     if step_size is None or (check and is_concrete(step_size)):
@@ -121,5 +125,6 @@ def step_size_factory(build, name: str, problem, W, step_size, x0, *, check: boo
     else:
         default = limit = None
     alpha = resolve(step_size, default=default, limit=limit, fn=name, rule=rule, check=check)
-    params = {"problem": problem, "W": jnp.asarray(W), "alpha": alpha, "x0": initial_point(problem, x0, name)}
+    W_param = op if op is not None else jnp.asarray(W)
+    params = {"problem": problem, "W": W_param, "alpha": alpha, "x0": initial_point(problem, x0, name)}
     return make_algorithm(build, params, convex_metrics, name, hparams={"step_size": as_float(alpha)})

@@ -36,7 +36,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import jax
-import jax.numpy as jnp
 
 from algos._core import Cost
 from algos.convex import _stepsize
@@ -67,8 +66,6 @@ def default_step_size(problem, W) -> float:
 
 def _build(params):
     p, W, alpha, X0 = params["problem"], params["W"], params["alpha"], params["x0"]
-    n = W.shape[0]
-    W_bar = 0.5 * (jnp.eye(n, dtype=W.dtype) + W)
 
     def init(key):
         del key
@@ -79,7 +76,7 @@ def _build(params):
         X = state.X
         psi = X - alpha * p.grad(X)  # adapt
         phi = psi + X - state.psi_prev  # correct
-        X_new = W_bar @ phi  # combine
+        X_new = 0.5 * (phi + W @ phi)  # combine: W_bar phi, W_bar = (I + W)/2
         d = X.shape[-1]
         return State(X=X_new, psi_prev=psi), Info(cost=Cost(vectors=1.0, floats=float(d), grads=1.0))
 

@@ -50,6 +50,7 @@ __all__ = ["extra", "default_step_size", "step_size_limit", "State", "Info"]
 class State(NamedTuple):
     X: jax.Array  # (n, d) current iterates X^{k+1}
     X_prev: jax.Array  # (n, d) previous iterates X^k
+    WX_prev: jax.Array  # (n, d) W X^k, kept from the previous step (one gossip product per step)
     G_prev: jax.Array  # (n, d) grad F(X_prev)
     first: jax.Array  # () bool: the next step is the first one
 
@@ -72,13 +73,12 @@ def default_step_size(problem, W) -> float:
 
 def _build(params):
     p, W, alpha, X0 = params["problem"], params["W"], params["alpha"], params["x0"]
-    n = W.shape[0]
-    W_tilde = 0.5 * (jnp.eye(n, dtype=W.dtype) + W)
 
     def init(key):
         del key
         G0 = p.grad(X0)
-        return State(X=X0, X_prev=X0, G_prev=G0, first=jnp.array(True))
+        # WX_prev is only read from the second step on (the first step is W X0 - alpha G0)
+        return State(X=X0, X_prev=X0, WX_prev=jnp.zeros_like(X0), G_prev=G0, first=jnp.array(True))
 
     def step(key, state):
         del key
@@ -86,10 +86,10 @@ def _build(params):
         G = p.grad(X)
         WX = W @ X
         first_step = WX - alpha * G
-        general = X + WX - W_tilde @ X_prev - alpha * (G - G_prev)
+        general = X + WX - 0.5 * (X_prev + state.WX_prev) - alpha * (G - G_prev)  # W~ = (I + W)/2
         X_new = jnp.where(state.first, first_step, general)
         d = X.shape[-1]
-        new = State(X=X_new, X_prev=X, G_prev=G, first=jnp.zeros_like(state.first))
+        new = State(X=X_new, X_prev=X, WX_prev=WX, G_prev=G, first=jnp.zeros_like(state.first))
         return new, Info(cost=Cost(vectors=1.0, floats=float(d), grads=1.0))
 
     return init, step

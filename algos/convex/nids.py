@@ -71,8 +71,6 @@ def default_step_size(problem, W) -> float:
 
 def _build(params):
     p, W, alpha, X0 = params["problem"], params["W"], params["alpha"], params["x0"]
-    n = W.shape[0]
-    W_bar = 0.5 * (jnp.eye(n, dtype=W.dtype) + W)
 
     def init(key):
         del key
@@ -83,7 +81,8 @@ def _build(params):
         X, X_prev, G_prev = state.X, state.X_prev, state.G_prev
         G = p.grad(X)
         first_step = X - alpha * G
-        general = W_bar @ (2.0 * X - X_prev - alpha * G + alpha * G_prev)
+        Y = 2.0 * X - X_prev - alpha * G + alpha * G_prev
+        general = 0.5 * (Y + W @ Y)  # W_bar Y, W_bar = (I + W)/2
         X_new = jnp.where(state.first, first_step, general)
         d = X.shape[-1]
         new = State(X=X_new, X_prev=X, G_prev=G, first=jnp.zeros_like(state.first))
