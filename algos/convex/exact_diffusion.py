@@ -39,6 +39,7 @@ import jax
 
 from algos._core import Cost
 from algos.convex import _stepsize
+from algos.convex.nids import Info, default_step_size, step_size_limit  # same step range (2/L), same costs
 
 __all__ = ["exact_diffusion", "default_step_size", "step_size_limit", "State", "Info"]
 
@@ -47,21 +48,6 @@ class State(NamedTuple):
     X: jax.Array  # (n, d) current iterates X^k
     psi_prev: jax.Array  # (n, d) previous adapt step psi^{k-1}
 
-
-class Info(NamedTuple):
-    cost: Cost
-
-
-def step_size_limit(problem, W) -> float:
-    """``2/L`` (independent of ``W``)."""
-    L, _ = _stepsize.constants(problem, "exact_diffusion")
-    return 2.0 / L
-
-
-def default_step_size(problem, W) -> float:
-    """``1/L``."""
-    L, _ = _stepsize.constants(problem, "exact_diffusion")
-    return 1.0 / L
 
 
 def _build(params):
