@@ -133,7 +133,9 @@ class Trace:
 
     Fields are attributes: ``trace.dist_to_opt``, ``trace.communications``, ...
     (``trace.fields`` lists them). Cost fields are cumulative (after each
-    recorded step). ``diverged`` is True when an iterate became non-finite;
+    recorded step): ``communications`` (vectors sent per node), ``floats_sent``,
+    ``bits_sent`` (floats at the run's precision), ``gradient_calls``, ``hvp_calls``,
+    ``jvp_calls``. ``diverged`` is True when an iterate became non-finite;
     ``diverged_at`` is the first such step (-1 if none).
     """
 
@@ -243,6 +245,8 @@ def _run_impl(build, metrics, params, key, num_records: int, every: int):
     (state, _, dead, dead_at, _, _), (m, spent) = jax.lax.scan(one_record, carry0, keys)
     for i, field in enumerate(Cost._fields):
         m[COST_FIELDS[field]] = spent[:, i]
+    # bits on the wire, at the precision the run computes in (64 under jax_enable_x64, else 32)
+    m["bits_sent"] = m["floats_sent"] * (8 * jnp.dtype(ftype).itemsize)
     return state, m, dead, dead_at
 
 

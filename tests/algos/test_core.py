@@ -87,6 +87,7 @@ def test_costs_are_cumulative_per_node():
     np.testing.assert_allclose(np.asarray(tr.gradient_calls), np.arange(1, 41))
     np.testing.assert_allclose(np.asarray(tr.communications), 2.0 * np.arange(1, 41))  # X and Y per step
     np.testing.assert_allclose(np.asarray(tr.floats_sent), 2.0 * D * np.arange(1, 41))
+    np.testing.assert_allclose(np.asarray(tr.bits_sent), 64 * 2.0 * D * np.arange(1, 41))  # float64 run
     with pytest.raises(AttributeError, match="records"):
         tr.regret
 
