@@ -24,7 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE = Path(os.environ.get("RATEBENCH_JAX_CACHE", Path.home() / ".cache" / "ratebench-jax"))
-DEFAULT_DB_VENV = Path(os.environ.get("RATEBENCH_DB_VENV", "/work/bench-venvs/decent-bench"))
+DEFAULT_DB_VENV = Path(os.environ.get("RATEBENCH_DB_VENV", Path.home() / ".cache" / "ratebench" / "decent-bench-venv"))
 
 
 def setup_jax(cache_dir: str | Path | None = None, x64: bool = True):
