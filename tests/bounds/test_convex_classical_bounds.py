@@ -124,7 +124,10 @@ def test_network_order(name):
 def test_dgd_bias_is_linear_in_step_size():
     W = mixing.metropolis(graphs.ring(N))
     p = convex.quadratic(N, 2, L=1.0, mu=0.2, key=4)
-    a0 = dgd_algo(p, W).hparams["step_size"]
+    # the O(alpha) law is about small steps: half the stability limit (1 + lambda_n)/L, then halved
+    from algos.convex.dgd import step_size_limit
+
+    a0 = 0.5 * step_size_limit(p, W)
     steps = [a0 / 8, a0 / 4, a0 / 2]
     finals = []
     for a in steps:
