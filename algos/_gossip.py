@@ -36,7 +36,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["GossipOperator", "from_matrix", "dense", "edges", "circulant"]
+__all__ = ["GossipOperator", "from_matrix", "dense", "edges", "circulant", "as_param"]
+
+
+def as_param(W_given, W_dense):
+    """What a factory stores as ``params["W"]``: the operator the caller passed, else the dense matrix.
+
+    Every factory validates ``W`` through its dense form (``W_dense``, a NumPy array) and then keeps
+    the caller's :class:`GossipOperator` when one was given, so structured gossip reaches the kernels.
+    """
+    return W_given if isinstance(W_given, GossipOperator) else jnp.asarray(W_dense)
 
 
 @jax.tree_util.register_pytree_node_class

@@ -43,6 +43,7 @@ def main():
     ap.add_argument("--steps", type=int, default=100_000)
     ap.add_argument("--record-every", type=int, default=1)
     ap.add_argument("--algo", default="dgd")
+    ap.add_argument("--sigma", type=float, default=0.0, help="gradient noise (random steps read their keys)")
     args = ap.parse_args()
 
     from benchmarks._common import setup_jax
@@ -51,13 +52,13 @@ def main():
     import numpy as np
 
     from algos._core import _run_impl
-    from benchmarks.run import FACTORIES
+    import algos
     from problems import convex, graphs, mixing
 
     rss_import = _status_kib("VmRSS") * 1024
-    p = convex.quadratic(args.n, args.d, key=0)
+    p = convex.quadratic(args.n, args.d, key=0, sigma=args.sigma)
     W = mixing.metropolis(graphs.ring(args.n))
-    a = FACTORIES[args.algo](p, W)
+    a = getattr(algos, args.algo)(p, W)
     key = jax.random.PRNGKey(0)
     num_records = args.steps // args.record_every
     compiled = _run_impl.lower(a.build, a.metrics, a.finite, a.params, key, num_records=num_records, every=args.record_every).compile()

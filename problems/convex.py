@@ -62,6 +62,7 @@ __all__ = [
     "check_constants",
     "metrics",
     "consensus_metrics",
+    "distance_metrics",
 ]
 
 NOISE_KINDS = ("gaussian", "minibatch")
@@ -816,6 +817,18 @@ def _consensus_instant(params, state, info) -> dict:
 #: ``suboptimality`` = ``f(x_bar) - f*`` (:meth:`Problem.suboptimality`, O(d^2) on quadratic-type
 #: problems). ``params["problem"]`` is the :class:`Problem`; the state has ``X`` (n, d).
 metrics = Metrics(instant=_convex_instant, primary="dist_to_opt")
+
+def _distance_instant(params, state, info) -> dict:
+    """The convex metrics without ``suboptimality`` (no evaluation of the objective)."""
+    m = _consensus_instant(params, state, info)
+    return {"dist_to_opt": m["dist_to_opt"], "consensus_error": m["consensus_error"]}
+
+
+#: The convex metrics without ``suboptimality``, for problems whose objective costs as much as a
+#: step (logistic: ``f(x_bar)`` evaluates all n m samples' log-losses, as many transcendental
+#: functions as a gradient step; measured in ``benchmarks/engine.py``). Use it with
+#: ``algo._replace(metrics=convex.distance_metrics)`` when recording every step.
+distance_metrics = Metrics(instant=_distance_instant, primary="dist_to_opt")
 
 #: The consensus family's recorder (gossip, Chebyshev and heavy-ball gossip): ``consensus_error``
 #: (primary) and ``dist_to_opt`` (the distance to ``x*``, which is the target of gossip on

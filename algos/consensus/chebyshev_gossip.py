@@ -56,6 +56,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from algos import _gossip
 from algos._core import Cost, is_concrete, make_algorithm
 from algos.consensus.gossip import default_x0
 from algos.convex._common import check_problem_and_W
@@ -218,13 +219,13 @@ def chebyshev_gossip(problem, W, *, x0=None, spectrum=None, check: bool = True):
         recurrence is time-varying, so it has no exact (spectral-radius) rate.
         ``||X_k - x_bar||_F <= 2 c1^k / (1 + c1^{2k}) ||X_0 - x_bar||_F``.
     """
-    W = check_problem_and_W(problem, W, "chebyshev_gossip")
+    W_in, W = W, check_problem_and_W(problem, W, "chebyshev_gossip")
     spec = mixing.spectrum(W)
     lo, hi = _resolve_spectrum(spec, spectrum, "chebyshev_gossip", check)
     co = chebyshev_coefficients(lo, hi)
     params = {
         "problem": problem,
-        "W": jnp.asarray(W),
+        "W": _gossip.as_param(W_in, W),
         "x0": default_x0(problem, x0, "chebyshev_gossip"),
         "c3": co["c3"],
         "inv_c2": co["inv_c2"],
@@ -275,7 +276,7 @@ def heavy_ball_gossip(problem, W, *, x0=None, step_size=None, momentum=None, spe
         An :class:`algos.Algorithm` with state ``HeavyBallState(X, X_prev)``. The map is
         time-invariant, so ``bounds.convex.exact`` can compute its rate.
     """
-    W = check_problem_and_W(problem, W, "heavy_ball_gossip")
+    W_in, W = W, check_problem_and_W(problem, W, "heavy_ball_gossip")
     spec = mixing.spectrum(W)
     lo, hi = _resolve_spectrum(spec, spectrum, "heavy_ball_gossip", check)
     h0, b0 = heavy_ball_constants(lo, hi)
@@ -290,7 +291,7 @@ def heavy_ball_gossip(problem, W, *, x0=None, step_size=None, momentum=None, spe
                 f"0 <= b < 1 and 0 < h < 2 (1 + b) / l_max = {2 * (1 + bf) / true_hi:.6g} "
                 f"(l_max = 1 - lambda_n(W) = {true_hi:.6g}). Use the defaults, or pass check=False"
             )
-    params = {"problem": problem, "W": jnp.asarray(W), "x0": default_x0(problem, x0, "heavy_ball_gossip"), "h": h, "b": b}
+    params = {"problem": problem, "W": _gossip.as_param(W_in, W), "x0": default_x0(problem, x0, "heavy_ball_gossip"), "h": h, "b": b}
     hp = {"l_min": lo, "l_max": hi}
     if is_concrete(h) and is_concrete(b):
         hp.update(step_size=float(h), momentum=float(b))

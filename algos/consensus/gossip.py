@@ -31,6 +31,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from algos import _gossip
 from algos._core import Cost, make_algorithm
 from problems import mixing
 from algos.convex._common import check_problem_and_W
@@ -102,6 +103,6 @@ def gossip(problem, W, *, x0=None):
         >>> _, trace = algos.run(algo, key=0, num_steps=2000)
         >>> trace.consensus_error  # decays like slem(W)^k
     """
-    W = check_problem_and_W(problem, W, "gossip")
-    params = {"problem": problem, "W": jnp.asarray(W), "x0": default_x0(problem, x0, "gossip")}
+    W_in, W = W, check_problem_and_W(problem, W, "gossip")
+    params = {"problem": problem, "W": _gossip.as_param(W_in, W), "x0": default_x0(problem, x0, "gossip")}
     return make_algorithm(_build, params, consensus_metrics, "gossip", hparams={}, spectrum=mixing.spectrum(W))

@@ -57,6 +57,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from algos import _gossip
 from algos._core import Cost, is_concrete, make_algorithm
 from algos.consensus.chebyshev_gossip import chebyshev_coefficients, chebyshev_filter, gossip_spectrum
 from problems import mixing
@@ -145,7 +146,7 @@ def msda(problem, W, *, K=None, step_size=None, momentum=None, check: bool = Tru
     Raises:
         NotImplementedError: the problem has no closed-form conjugate gradient.
     """
-    W = check_problem_and_W(problem, W, "msda")
+    W_in, W = W, check_problem_and_W(problem, W, "msda")
     spec = mixing.spectrum(W)
     if problem.conj is None:
         raise NotImplementedError(
@@ -178,7 +179,7 @@ def msda(problem, W, *, K=None, step_size=None, momentum=None, check: bool = Tru
         raise StepSizeError(f"algos.msda: momentum must lie in [0, 1), got {float(m):.6g} (default {m0:.6g})")
     params = {
         "problem": problem,
-        "W": jnp.asarray(W),
+        "W": _gossip.as_param(W_in, W),
         "K": K,
         "c3": co["c3"],
         "inv_c2": co["inv_c2"],

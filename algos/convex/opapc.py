@@ -61,6 +61,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from algos import _gossip
 from algos._core import Cost, is_concrete, make_algorithm
 from algos.consensus.chebyshev_gossip import chebyshev_coefficients, chebyshev_filter, gossip_spectrum
 from problems import mixing
@@ -207,7 +208,7 @@ def apapc(problem, W, *, step_size=None, tau=None, theta=None, x0=None, check: b
         An :class:`algos.Algorithm` with state ``PAPCState(X, Xf, Y)``. Each step makes one
         gradient call and one gossip round.
     """
-    W = check_problem_and_W(problem, W, "apapc")
+    W_in, W = W, check_problem_and_W(problem, W, "apapc")
     spec = mixing.spectrum(W)
     l_min, l_max = gossip_spectrum(spec)
     chi = l_max / l_min
@@ -219,7 +220,7 @@ def apapc(problem, W, *, step_size=None, tau=None, theta=None, x0=None, check: b
         theta = 1.0 / (eta * l_max)
     theta_max = 1.0 / (float(eta) * l_max) if is_concrete(eta) else None
     _validate("apapc", tau, eta, theta, L, theta_max, check)
-    params = {"problem": problem, "W": jnp.asarray(W), "x0": _x0(problem, x0, "apapc"), "tau": tau, "eta": eta, "theta": theta}
+    params = {"problem": problem, "W": _gossip.as_param(W_in, W), "x0": _x0(problem, x0, "apapc"), "tau": tau, "eta": eta, "theta": theta}
     hp = _hp({"chi": chi, "l_min": l_min, "l_max": l_max}, tau=tau, step_size=eta, theta=theta)
     return make_algorithm(_build_apapc, params, convex_metrics, "apapc", hparams=hp, spectrum=spec)
 
@@ -243,7 +244,7 @@ def opapc(problem, W, *, T=None, step_size=None, tau=None, theta=None, x0=None, 
         An :class:`algos.Algorithm` with state ``PAPCState(X, Xf, Y)``. Each step makes one
         gradient call and T gossip rounds.
     """
-    W = check_problem_and_W(problem, W, "opapc")
+    W_in, W = W, check_problem_and_W(problem, W, "opapc")
     spec = mixing.spectrum(W)
     l_min, l_max = gossip_spectrum(spec)
     chi = l_max / l_min
@@ -269,7 +270,7 @@ def opapc(problem, W, *, T=None, step_size=None, tau=None, theta=None, x0=None, 
     _validate("opapc", tau, eta, theta, L, theta_max, check)
     params = {
         "problem": problem,
-        "W": jnp.asarray(W),
+        "W": _gossip.as_param(W_in, W),
         "x0": _x0(problem, x0, "opapc"),
         "tau": tau,
         "eta": eta,
