@@ -28,7 +28,7 @@ from bounds._check import (
 from bounds._instance import instance
 from bounds.consensus.gossip import chebyshev_gossip, gossip, heavy_ball_gossip
 from bounds.convex.dgd import dgd, dgd_bias
-from bounds.convex.dsgd import dsgd
+from bounds.convex.dsgd import dsgd, dsgd_expectation
 from bounds.convex.exact import ExactSpectrum, exact_rate, exact_spectrum
 from bounds.convex.exact_diffusion import exact_diffusion
 from bounds.convex.extra import extra
@@ -60,6 +60,7 @@ __all__ = [
     "dgd",
     "dgd_bias",
     "dsgd",
+    "dsgd_expectation",
     "extra",
     "nids",
     "exact_diffusion",

@@ -680,7 +680,8 @@ def compare(trace, bound: Bound, *, algo=None):
     Args:
         trace: an :class:`algos.Trace` (or :class:`ArrayTrace`); a batched trace (every field with a
             leading batch axis, from ``jax.vmap`` of ``algos.run``) is judged run by run.
-        bound: the :class:`Bound`.
+        bound: the :class:`Bound`, or a list of bounds, one per run of a batch (a sweep over a
+            hyperparameter, where each run has its own bound).
         algo: the run's :class:`algos.Algorithm`. When given, the bound must be about the same method,
             instance (``bound.signature``) and hyperparameters (``bound.hparams``), else ``ValueError``.
 
@@ -688,6 +689,8 @@ def compare(trace, bound: Bound, *, algo=None):
         A :class:`Report` for one run; a :class:`BatchReport` (one report per run) for a batch; a
         single :class:`Report` for an expectation bound on a batch.
     """
+    if isinstance(bound, (list, tuple)):
+        return _compare_each(trace, list(bound), algo)
     if algo is not None:
         _check_against_algo(bound, algo)
     field = _X_AXIS_FIELDS.get(bound.x_axis, bound.x_axis)
@@ -698,6 +701,26 @@ def compare(trace, bound: Bound, *, algo=None):
         _one_report(bound, V[i], None if X is None else X[i], steps, bool(div[i]), int(div_at[i])) for i in range(V.shape[0])
     )
     return BatchReport(reports) if batched else reports[0]
+
+
+def _compare_each(trace, bounds_list, algo) -> BatchReport:
+    """A batch of runs with one bound per run (a sweep over hyperparameters: each run has its own bound)."""
+    if not bounds_list:
+        raise ValueError("an empty list of bounds")
+    kinds = {(b.metric, b.x_axis, b.statistic) for b in bounds_list}
+    if len(kinds) != 1 or bounds_list[0].statistic != "each":
+        raise ValueError("a list of bounds must share metric and x_axis, and be per-run statements (statistic 'each')")
+    b0 = bounds_list[0]
+    field = _X_AXIS_FIELDS.get(b0.x_axis, b0.x_axis)
+    V, X, div, div_at, steps, batched = _unbatch(trace, b0.metric, field)
+    if V.shape[0] != len(bounds_list):
+        raise ValueError(f"{len(bounds_list)} bounds for a batch of {V.shape[0]} runs: give one bound per run")
+    out = []
+    for i, b in enumerate(bounds_list):
+        if algo is not None:
+            _check_against_algo(b, algo)
+        out.append(_one_report(b, V[i], None if X is None else X[i], steps, bool(div[i]), int(div_at[i])))
+    return BatchReport(tuple(out))
 
 
 def fit_exponent(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
