@@ -472,6 +472,7 @@ def _unbatch(trace, metric: str, x_field: str | None):
     div_at = np.asarray(getattr(trace, "diverged_at", np.full(div.shape, -1))).reshape(-1)
     if div.size == 1 and V.shape[0] > 1:
         div = np.repeat(div, V.shape[0])
+    if div_at.size == 1 and V.shape[0] > 1:
         div_at = np.repeat(div_at, V.shape[0])
     return V, X, div.astype(bool), div_at, steps, batched
 
@@ -505,7 +506,7 @@ def _judge_envelope(values, steps, bound: Bound):
     floor = FLOOR_REL * max(abs(ref), float(bound.scale))
     allowed = env * (1.0 + ROUNDOFF_REL) + floor
     bad = ~(v <= allowed)  # NaN (a diverged run) counts as exceeding the envelope
-    judged = ~((v <= floor) & (env <= floor))
+    judged = ~((v <= floor) & (env <= floor)) & np.isfinite(env)  # +inf: the statement says nothing there
     # worst_ratio is reported where the envelope is 4 decades above the floor (below, rounding dominates it)
     clear = judged & (env >= 1e4 * floor) & np.isfinite(env)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

@@ -34,6 +34,18 @@ DEFAULT_METRIC = {
 }
 
 
+def _is_stochastic(algo) -> bool:
+    """Does one step depend on its key? (Two keys, same state: different results means randomness.)"""
+    import jax
+    import numpy as np
+
+    init, step = algo.build(algo.params)
+    s = init(jax.random.PRNGKey(0))
+    a = jax.tree_util.tree_leaves(step(jax.random.PRNGKey(1), s)[0])
+    b = jax.tree_util.tree_leaves(step(jax.random.PRNGKey(2), s)[0])
+    return any(not np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a, b))
+
+
 def instance(algo, *, metric: str | None = None, tol: float = INSTANCE_TOL, key=0) -> Bound:
     """Exact asymptotic rate of ``algo`` on its (affine) problem, as a two-sided ``"instance"`` bound.
 
@@ -44,11 +56,18 @@ def instance(algo, *, metric: str | None = None, tol: float = INSTANCE_TOL, key=
         key: fixed key for the linearization (deterministic methods ignore it).
 
     Raises:
-        ValueError: the step is not affine in the state (logistic problem, gradient noise, a
-            time-varying recurrence such as Chebyshev gossip): there is no instance rate.
+        ValueError: the step is not affine in the state (logistic problem, a time-varying
+            recurrence such as Chebyshev gossip), or it is random (gradient noise: with a fixed key
+            a noisy step is still affine, but the run is not that one linear recursion): there is
+            no instance rate.
     """
     from bounds.convex.exact import exact_spectrum
 
+    if _is_stochastic(algo):
+        raise ValueError(
+            f"bounds.instance: algos.{algo.name} draws random numbers in its step (gradient noise); its runs are "
+            "not the linear recursion whose rate exact_rate computes. Use an expectation bound (e.g. bounds.dsgd_expectation)"
+        )
     spec = exact_spectrum(algo, key=key)
     problem = algo.params["problem"]
     W = algo.params.get("W")
