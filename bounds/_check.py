@@ -550,6 +550,12 @@ def _observable(bound: Bound, window: tuple[int, int], steps: np.ndarray, margin
     return math.log(w) + k_mid * math.log(r / nxt) >= math.log(margin)
 
 
+def _every_step(steps, window) -> bool:
+    """Is every step of the fit window recorded (so nothing more could be recorded there)?"""
+    w = steps[window[0] : window[1]]
+    return len(w) >= 8 and bool(np.all(np.diff(w) == 1))
+
+
 def _one_report(bound, values, x, steps, diverged, diverged_at) -> Report:
     base = dict(name=bound.name, kind=bound.kind, metric=bound.metric, x_axis=bound.x_axis,
                 stated_rate=bound.rate, instance_rate=bound.instance_rate, valid=bound.valid, source=bound.source)  # fmt: skip
@@ -571,7 +577,7 @@ def _one_report(bound, values, x, steps, diverged, diverged_at) -> Report:
             holds, msg = False, f"FINDING: the run diverged at step {int(diverged_at)}; the instance rate is {r_star:.6f}"
         elif r_emp is None:
             msg = "no usable data to fit a rate (the metric is zero or below round-off from the start)"
-        elif window[1] - window[0] < MIN_FIT_POINTS:
+        elif window[1] - window[0] < MIN_FIT_POINTS and not _every_step(steps, window):
             msg = (f"not judged: only {window[1] - window[0]} recorded points in the asymptotic window (< {MIN_FIT_POINTS}); "
                    "a rate is not fitted to 2% of the gap from so few samples of an oscillating error: record more often")  # fmt: skip
         else:
@@ -680,7 +686,8 @@ def compare(trace, bound: Bound, *, algo=None):
       the instance's spectrum, not from the run's verdict), only ``r_emp <= r* + tol (1 - r*)`` is
       judged and the report says ``two_sided=False``. With fewer than ``MIN_FIT_POINTS = 30``
       recorded points in the fit window (coarse ``record_every`` on a fast method) ``holds`` is
-      None: measured, 8 points of EXTRA's oscillating error every 10 steps fit 3.8% of the gap off.
+      None, unless every step of the window is recorded (then the window is the whole phase above
+      round-off and at least the fit's 8 points): measured, 8 points of EXTRA's oscillating error every 10 steps fit 3.8% of the gap off.
     * ``lower`` bounds with a rate: the fitted rate is no faster than the rate.
     * ``order`` bounds, or a bound whose conditions fail: ``holds`` is None.
 

@@ -66,6 +66,11 @@ from scipy.linalg import lapack
 
 __all__ = ["exact_rate", "exact_spectrum", "ExactSpectrum"]
 
+# Moduli closer than this (relative) are one level: a defective (Jordan) eigenvalue, e.g. a critically
+# damped heavy-ball mode, is computed only to about sqrt(machine epsilon) = 1.5e-8, split into a pair,
+# and a selection boundary between the two halves makes LAPACK's reordering fail (dtrsen info=1).
+_MERGE = 1e-7
+
 
 class ExactSpectrum(NamedTuple):
     """Spectral data of a method's iteration matrix on one instance.
@@ -203,7 +208,7 @@ def _excited_rate(J: np.ndarray, d: np.ndarray, tol: float) -> tuple[float, np.n
     # merge moduli equal to rounding (conjugate pairs, numerically split Jordan blocks)
     merged = [levels[0]]
     for v in levels[1:]:
-        if v - merged[-1] > 1e-10 * max(1.0, v):
+        if v - merged[-1] > _MERGE * max(1.0, v):
             merged.append(v)
         else:
             merged[-1] = v
@@ -231,7 +236,7 @@ def _band(J: np.ndarray, d: np.ndarray, rate: float, band_tol: float = 0.02):
     eig = _schur_eigs(T)
     mod = np.abs(eig)
     lo = rate - band_tol * (1.0 - rate)
-    in_band = (mod >= lo * (1.0 - 1e-12)) & (mod <= rate * (1.0 + 1e-10) + 1e-300)
+    in_band = (mod >= lo * (1.0 - _MERGE)) & (mod <= rate * (1.0 + _MERGE) + 1e-300)
     lead = _select_mask(T, ~in_band)
     m = int(lead.sum())
     if m == len(lead):
@@ -242,7 +247,7 @@ def _band(J: np.ndarray, d: np.ndarray, rate: float, band_tol: float = 0.02):
     mm = int(mm)
     Tb = np.array(Ts[mm:, mm:])
     zb = qs[:, mm:].T @ d
-    below = mod[mod < lo * (1.0 - 1e-12)]
+    below = mod[mod < lo * (1.0 - _MERGE)]
     next_mod = float(below.max()) if below.size else 0.0
     weight = float(np.linalg.norm(zb) / np.linalg.norm(d))
     return Tb, zb, weight, next_mod
@@ -280,7 +285,7 @@ def _schur_eigs(T: np.ndarray) -> np.ndarray:
 
 def _select(T: np.ndarray, mod: np.ndarray, rho: float) -> np.ndarray:
     """Selection vector for ``dtrsen``: eigenvalues with ``|lambda| <= rho`` (pairs selected together)."""
-    sel = mod <= rho * (1.0 + 1e-10) + 1e-300
+    sel = mod <= rho * (1.0 + _MERGE) + 1e-300
     n = T.shape[0]
     i = 0
     while i < n:  # a 2x2 block's two eigenvalues share a modulus: select both or neither
