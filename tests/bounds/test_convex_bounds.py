@@ -160,8 +160,11 @@ LINEAR = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("method", sorted(LINEAR))
-@pytest.mark.parametrize("rule", ["metropolis", "fastest_averaging"])
+@pytest.mark.parametrize(
+    "method,rule",
+    [(m, "metropolis") for m in sorted(LINEAR)]
+    + [(m, "fastest_averaging") for m in ("dgd", "extra", "gradient_tracking", "opapc", "heavy_ball_gossip")],
+)
 def test_instance_bound_holds_two_sided(method, rule):
     W = getattr(mixing, rule)(graphs.ring(9))  # FDLA on a ring has negative eigenvalues
     if "gossip" in method:
