@@ -4,7 +4,7 @@ Every method is a factory ``algos.NAME(problem, W, **hyperparameters)``
 returning an :class:`Algorithm`; :func:`run` executes it under one jitted scan.
 """
 
-from algos._core import Algorithm, Cost, Trace, enable_compilation_cache, make_algorithm, run
+from algos._core import Algorithm, Cost, Metrics, Trace, enable_compilation_cache, make_algorithm, run
 from algos._errors import StepSizeError
 from algos.consensus.chebyshev_gossip import chebyshev_gossip, heavy_ball_gossip
 from algos.consensus.gossip import gossip
@@ -20,6 +20,7 @@ from algos.convex.opapc import apapc, opapc
 __all__ = [
     "Algorithm",
     "Cost",
+    "Metrics",
     "Trace",
     "make_algorithm",
     "run",

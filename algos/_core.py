@@ -1,35 +1,55 @@
 """The run engine shared by every algorithm family.
 
 An :class:`Algorithm` is a pair of pure functions ``init(key) -> State`` and
-``step(key, state) -> (State, Info)`` (as in optax / blackjax). A factory such
-as ``algos.extra(problem, W, step_size=...)`` closes them over the problem,
-the mixing matrix and the hyperparameters.
+``step(key, state[, t]) -> (State, Info)`` (as in optax / blackjax). A factory
+such as ``algos.extra(problem, W, step_size=...)`` closes them over the
+problem, the mixing matrix and the hyperparameters.
 
 To keep large arrays out of compiled programs (captured constants are baked
 into the executable, and a fresh closure per call defeats jit's cache), every
 factory also records *how* it closed them: a module-level ``build(params) ->
 (init, step)`` and the ``params`` pytree (problem, W, hyperparameters).
 :func:`run` jits one module-level function whose static arguments are
-``build``, the metric function and the lengths, and whose traced arguments are
-``params`` and ``key``: a second run with arrays of the same shapes reuses the
-compiled program, and ``jax.vmap`` over any float leaf of ``params`` (a step
-size, a seed's key) works.
+``build``, the family's :class:`~problems._metrics.Metrics`, the finiteness
+selector and the lengths, and whose traced arguments are ``params`` and
+``key``: a second run with arrays of the same shapes reuses the compiled
+program, and ``jax.vmap`` over any float leaf of ``params`` (a step size, a
+seed's key) works.
 
-What a trace records is pluggable: ``metrics(params, state, info)`` returns a
-dict of per-step scalars (the convex family records distance to optimum,
-consensus error and suboptimality; bilevel, bandit, game and online families
-record their own). Every ``Info`` carries a :class:`Cost` — what one step
-spends per node — which :func:`run` accumulates into cumulative communication
-and oracle counts.
+The loop. ``run`` records the initial state (step 0, zero cost) and then the
+state after every ``record_every`` steps, so ``trace.steps == [0, e, 2e, ...,
+num_steps]``. Step ``t`` (0-based: the number of steps taken before it) gets
+the key ``fold_in(k, t)`` of one run key ``k``, derived inside the loop (no
+array of keys: memory does not grow with ``num_steps``), and, when its
+signature has a third parameter, the step index ``t`` itself (a ``1/sqrt(t+1)``
+step size, UCB's ``log t``).
 
-A run whose iterates become non-finite is flagged: from the first non-finite
-step on, the state is frozen (later steps are computed on the frozen state and
-discarded), metrics are NaN, costs stop accumulating, and ``trace.diverged`` / ``trace.diverged_at`` say so.
+What a trace records belongs to the problem family (:mod:`problems._metrics`):
+instantaneous metrics at each record, per-step amounts accumulated over every
+step by the engine (regret, reward) whatever ``record_every`` is, and every
+scalar field of ``Info`` other than ``cost`` (per-step diagnostics such as
+DGD's increment norm). Costs are open: ``Info.cost`` is a NamedTuple or a dict
+of per-node amounts whose field names *are* the trace's names (the convex
+family's :class:`Cost`: ``communications``, ``floats_sent``,
+``gradient_calls``, ``hvp_calls``, ``jvp_calls``; a bandit family's
+``arm_pulls``, ``bits_up``...); the trace holds their running sums, and
+``bits_sent`` (floats at the run's precision) when ``floats_sent`` is a field.
+
+Broken runs. A family declares which state leaves must stay finite (the
+``finite`` selector of :func:`make_algorithm`; default: every floating-point
+leaf), so sentinels such as ``+inf`` indices of unpulled arms are legal. A run
+is flagged ``diverged`` when a selected leaf becomes non-finite, or when the
+family's primary metric becomes non-finite or grows past ``Metrics.blowup``
+(default 1e8) times its step-0 value; ``trace.diverged_at`` is the step (in
+``trace.steps`` numbering) where it was detected. From there on the state is
+frozen (later steps are computed on the frozen state and discarded), metrics
+are NaN and costs stop accumulating.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -37,34 +57,45 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["Algorithm", "Cost", "Trace", "make_algorithm", "run", "split_key", "is_concrete", "COST_FIELDS"]
+from problems._metrics import Metrics
+
+__all__ = [
+    "Algorithm",
+    "Cost",
+    "Metrics",
+    "Trace",
+    "make_algorithm",
+    "run",
+    "split_key",
+    "is_concrete",
+    "takes_step_index",
+    "COST_FIELDS",
+]
 
 
 class Cost(NamedTuple):
-    """What one step spends, per node (scalars; may be fractional for randomized methods).
+    """What one step of a convex or consensus method spends, per node.
+
+    The field names are the trace's names (cumulative sums in the trace). Values may
+    be fractional for randomized methods; an array value is summed.
 
     Attributes:
-        vectors: d-dimensional vectors sent by one node (communication rounds x vectors per round).
-        floats: floating-point numbers sent by one node.
-        grads: gradient (or stochastic gradient) oracle calls per node.
-        hvps: Hessian-vector products per node.
-        jvps: Jacobian-vector products per node.
+        communications: d-dimensional vectors sent by one node (rounds x vectors per round).
+        floats_sent: floating-point numbers sent by one node.
+        gradient_calls: gradient (or stochastic gradient) oracle calls per node.
+        hvp_calls: Hessian-vector products per node.
+        jvp_calls: Jacobian-vector products per node.
     """
 
-    vectors: Any = 0.0
-    floats: Any = 0.0
-    grads: Any = 0.0
-    hvps: Any = 0.0
-    jvps: Any = 0.0
+    communications: Any = 0.0
+    floats_sent: Any = 0.0
+    gradient_calls: Any = 0.0
+    hvp_calls: Any = 0.0
+    jvp_calls: Any = 0.0
 
 
-COST_FIELDS = {
-    "vectors": "communications",
-    "floats": "floats_sent",
-    "grads": "gradient_calls",
-    "hvps": "hvp_calls",
-    "jvps": "jvp_calls",
-}
+#: The convex family's cost fields, as they are named in ``Info.cost`` and in the trace.
+COST_FIELDS = Cost._fields
 
 
 class Algorithm(NamedTuple):
@@ -72,25 +103,72 @@ class Algorithm(NamedTuple):
 
     Attributes:
         init: ``init(key) -> State``.
-        step: ``step(key, state) -> (State, Info)``; ``Info`` has a ``cost`` field (a :class:`Cost`).
+        step: ``step(key, state, t=None) -> (State, Info)``; ``Info`` has a ``cost`` field. ``t``
+            (the 0-based step index) is required by methods whose kernel reads it.
         build: module-level ``build(params) -> (init, step)``.
         params: pytree of arrays and floats the kernels read (problem, W, hyperparameters).
-        metrics: module-level ``metrics(params, state, info) -> dict[str, scalar]``.
-        name: method name (used in figures and reports).
+        metrics: the family's :class:`Metrics` (what a trace records).
+        name: method name (used in figures, reports and by ``bounds.compare``).
         hparams: the resolved hyperparameters (Python floats where concrete), for bounds and reports.
+        finite: module-level ``finite(state) -> pytree`` selecting the leaves that must stay finite,
+            or None (every floating-point leaf).
+        spectrum: the :class:`problems.mixing.Spectrum` of the factory's ``W``, computed once and
+            reused by the method's bounds; None for methods without a fixed ``W``.
     """
 
     init: Callable
     step: Callable
     build: Callable | None = None
     params: Any = None
-    metrics: Callable | None = None
+    metrics: Metrics | None = None
     name: str = ""
     hparams: dict | None = None
+    finite: Callable | None = None
+    spectrum: Any = None
 
 
-def make_algorithm(build: Callable, params: Any, metrics: Callable, name: str, hparams: dict | None = None) -> Algorithm:
+def takes_step_index(step: Callable) -> bool:
+    """True when ``step`` has a third positional parameter (the step index ``t``)."""
+    try:
+        sig = inspect.signature(step)
+    except (TypeError, ValueError):  # builtins without a signature
+        return False
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    params = list(sig.parameters.values())
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        return True
+    return sum(p.kind in kinds for p in params) >= 3
+
+
+def _indexed(step: Callable) -> Callable:
+    """``step`` as a function of ``(key, state, t)``."""
+    if takes_step_index(step):
+        return step
+    return lambda key, state, t: step(key, state)
+
+
+def make_algorithm(
+    build: Callable,
+    params: Any,
+    metrics,
+    name: str,
+    hparams: dict | None = None,
+    *,
+    finite: Callable | None = None,
+    spectrum: Any = None,
+) -> Algorithm:
     """Create an :class:`Algorithm` whose ``init``/``step`` are ``build(params)``.
+
+    Args:
+        build: module-level ``build(params) -> (init, step)``; ``step(key, state)`` or
+            ``step(key, state, t)``.
+        params: the pytree ``build`` reads.
+        metrics: the family's :class:`Metrics` (or a plain ``(params, state, info) -> dict``, which
+            becomes its ``instant`` part). Use a module-level value: it is part of the jit cache key.
+        name: method name.
+        hparams: resolved hyperparameters for bounds and reports.
+        finite: module-level selector of the state leaves that must stay finite (default: all).
+        spectrum: the factory's :class:`problems.mixing.Spectrum`, if it has one.
 
     ``build`` is traced once abstractly here (``jax.eval_shape``), so its argument
     checks raise now, but none of its array operations runs eagerly: in a fresh
@@ -99,9 +177,14 @@ def make_algorithm(build: Callable, params: Any, metrics: Callable, name: str, h
     anyway. ``init``/``step`` call ``build(params)`` when they are called (nothing is
     cached, so no tracer can leak out of a transformation that calls them).
     """
+    metrics = Metrics.of(metrics)
+    if finite is not None and not callable(finite):
+        raise TypeError(f"make_algorithm: finite must be a function state -> pytree of leaves, got {type(finite).__name__}")
 
     def _probe(p):
-        build(p)
+        out = build(p)
+        if not (isinstance(out, tuple) and len(out) == 2 and all(callable(f) for f in out)):
+            raise TypeError(f"make_algorithm: build(params) must return (init, step), got {type(out).__name__}")
         return jnp.zeros(())
 
     jax.eval_shape(_probe, params)
@@ -109,10 +192,18 @@ def make_algorithm(build: Callable, params: Any, metrics: Callable, name: str, h
     def init(key):
         return build(params)[0](key)
 
-    def step(key, state):
-        return build(params)[1](key, state)
+    def step(key, state, t=None):
+        kernel = build(params)[1]
+        if takes_step_index(kernel):
+            if t is None:
+                raise TypeError(f"{name}: this method's step reads the step index; call step(key, state, t)")
+            return kernel(key, state, t)
+        return kernel(key, state)
 
-    return Algorithm(init=init, step=step, build=build, params=params, metrics=metrics, name=name, hparams=hparams or {})
+    return Algorithm(
+        init=init, step=step, build=build, params=params, metrics=metrics, name=name,
+        hparams=dict(hparams or {}), finite=finite, spectrum=spectrum,
+    )  # fmt: skip
 
 
 def is_concrete(x) -> bool:
@@ -129,31 +220,39 @@ def split_key(key, num: int = 2):
 
 @jax.tree_util.register_pytree_node_class
 class Trace:
-    """Per-step metrics of a run (arrays of length ``num_steps // record_every``).
+    """What a run recorded: one entry at step 0 and one after every ``record_every`` steps.
 
-    Fields are attributes: ``trace.dist_to_opt``, ``trace.communications``, ...
-    (``trace.fields`` lists them). Cost fields are cumulative (after each
-    recorded step): ``communications`` (vectors sent per node), ``floats_sent``,
-    ``bits_sent`` (floats at the run's precision), ``gradient_calls``, ``hvp_calls``,
-    ``jvp_calls``. ``diverged`` is True when an iterate became non-finite;
-    ``diverged_at`` is the first such step (-1 if none).
+    Fields are attributes (``trace.dist_to_opt``, ``trace.communications``; ``trace.fields``
+    lists them), each of length ``num_records + 1`` (a leading batch axis when the run was
+    ``vmap``-ped). ``trace.steps`` gives the step of each entry, ``[0, e, 2e, ...]``. Cost
+    fields (``trace.cost_fields``) are cumulative and 0 at step 0. ``diverged`` is True
+    when the run broke (see :mod:`algos._core`); ``diverged_at`` is the step where it was
+    detected, in ``trace.steps`` numbering (-1 if none); entries from there on are NaN.
+    ``precision`` is the floating-point type the run computed in.
     """
 
-    def __init__(self, metrics: dict, diverged, diverged_at, record_every: int = 1):
+    def __init__(self, metrics: dict, diverged, diverged_at, record_every: int = 1, num_records: int | None = None,
+                 cost_fields: tuple = (), precision: str = "float64"):  # fmt: skip
         self._metrics = dict(metrics)
         self.diverged = diverged
         self.diverged_at = diverged_at
-        self.record_every = record_every
+        self.record_every = int(record_every)
+        if num_records is None:
+            num_records = int(np.shape(next(iter(self._metrics.values())))[-1]) - 1 if self._metrics else 0
+        self.num_records = int(num_records)
+        self.cost_fields = tuple(cost_fields)
+        self.precision = str(precision)
 
     def tree_flatten(self):
         keys = tuple(sorted(self._metrics))
-        return (tuple(self._metrics[k] for k in keys), self.diverged, self.diverged_at), (keys, self.record_every)
+        aux = (keys, self.record_every, self.num_records, self.cost_fields, self.precision)
+        return (tuple(self._metrics[k] for k in keys), self.diverged, self.diverged_at), aux
 
     @classmethod
     def tree_unflatten(cls, aux, children):
-        keys, every = aux
+        keys, every, num_records, cost_fields, precision = aux
         vals, diverged, diverged_at = children
-        return cls(dict(zip(keys, vals)), diverged, diverged_at, every)
+        return cls(dict(zip(keys, vals)), diverged, diverged_at, every, num_records, cost_fields, precision)
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -168,86 +267,211 @@ class Trace:
             raise AttributeError(f"this trace has no field {name!r}; it records {sorted(self._metrics)}") from None
 
     def __getitem__(self, name):
-        return self._metrics[name]
+        try:
+            return self._metrics[name]
+        except KeyError:
+            raise KeyError(f"this trace has no field {name!r}; it records {sorted(self._metrics)}") from None
+
+    def __contains__(self, name) -> bool:
+        return name in self._metrics
 
     @property
     def steps(self) -> np.ndarray:
-        """Step index (1-based count of steps taken) of each recorded entry."""
-        n = len(next(iter(self._metrics.values())))
-        return np.arange(1, n + 1) * self.record_every
+        """Step of each recorded entry: ``0, record_every, 2 record_every, ..., num_steps``."""
+        return np.arange(self.num_records + 1) * self.record_every
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """Leading batch axes of a ``vmap``-ped run (``()`` for one run)."""
+        return tuple(np.shape(self.diverged))
 
     def as_dict(self) -> dict:
         out = {k: np.asarray(v) for k, v in self._metrics.items()}
+        out["steps"] = self.steps
         out["diverged"] = np.asarray(self.diverged)
         out["diverged_at"] = np.asarray(self.diverged_at)
         return out
 
     def __repr__(self):
-        return f"Trace(fields={list(self.fields)}, diverged={self.diverged})"
+        return f"Trace(fields={list(self.fields)}, steps=0..{self.num_records * self.record_every}, diverged={self.diverged})"
+
+
+def _inexact_leaves(tree) -> list:
+    return [x for x in jax.tree_util.tree_leaves(tree) if jnp.issubdtype(jnp.result_type(x), jnp.inexact)]
 
 
 def _all_finite(tree) -> jax.Array:
-    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(tree) if jnp.issubdtype(jnp.result_type(x), jnp.inexact)]
+    leaves = [jnp.all(jnp.isfinite(x)) for x in _inexact_leaves(tree)]
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
+
+
+def _cost_items(cost) -> dict:
+    """``Info.cost`` (a NamedTuple or a mapping) as an ordered dict of name -> value."""
+    if cost is None:
+        return {}
+    if hasattr(cost, "_asdict"):
+        return dict(cost._asdict())
+    if isinstance(cost, dict):
+        return dict(cost)
+    raise TypeError(f"Info.cost must be a NamedTuple or a dict of per-node amounts, got {type(cost).__name__}")
+
+
+def _diagnostics(info) -> dict:
+    """Scalar fields of ``Info`` other than ``cost`` (recorded as instantaneous metrics)."""
+    if not hasattr(info, "_asdict"):
+        return {}
+    return {k: v for k, v in info._asdict().items() if k != "cost" and jnp.ndim(v) == 0}
+
+
+def _raw_key(key):
+    """Inside the jitted program: an int seed or a typed key as a raw ``uint32[2]`` key."""
+    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        data = jax.random.key_data(key)
+        return data if data.shape == (2,) else key  # non-threefry implementations stay typed
+    if jnp.ndim(key) == 0:
+        return jax.random.PRNGKey(key)
+    return key
 
 
 # Performance notes (measured in benchmarks/RESULTS.md): on small problems a step is a
 # handful of tiny kernels, so the engine's own per-step operations dominate. The loop
-# therefore carries everything it needs (state, the last Info, the divergence flag and
-# the cumulative cost vector) and emits nothing per step: no stacking of Info or cost
-# per step, and no ``lax.cond`` at all. A diverged run keeps stepping on its frozen
-# (last finite) state and discards the results; skipping that work with a ``cond``
-# (per step, or per record chunk) is not worth it: under ``vmap`` (sweeps) a ``cond``
-# with a batched predicate becomes a ``select`` over the whole carry, which made a
-# 64-way sweep at n = 256, d = 100 five times slower than without it.
-@functools.partial(jax.jit, static_argnames=("build", "metrics", "num_records", "every"))
-def _run_impl(build, metrics, params, key, num_records: int, every: int):
+# therefore carries everything it needs (state, the last Info, the divergence flag, the
+# cumulative cost vector and the accumulated metrics) and emits nothing per step, and
+# uses no ``lax.cond``: a diverged run keeps stepping on its frozen (last finite) state
+# and discards the results. Under ``vmap`` (sweeps) a ``cond`` with a batched predicate
+# becomes a ``select`` over the whole carry, which made a 64-way sweep at n = 256,
+# d = 100 five times slower than without it.
+@functools.partial(jax.jit, static_argnames=("build", "metrics", "finite", "num_records", "every"))
+def _run_impl(build, metrics: Metrics, finite, params, key, num_records: int, every: int):
     init, step = build(params)
-    if jnp.ndim(key) == 0:  # an integer seed (see run)
-        key = jax.random.PRNGKey(key)
+    step = _indexed(step)
+    key = _raw_key(key)
     key_init, key_steps = jax.random.split(key)
     state0 = init(key_init)
-    # One step's output structure: the Info carried before the first step (zeros).
-    _, info_shape = jax.eval_shape(step, key_init, state0)
+    _, info_shape = jax.eval_shape(step, key_init, state0, jnp.zeros((), jnp.int32))
     info0 = jax.tree_util.tree_map(lambda x: jnp.zeros(x.shape, x.dtype), info_shape)
     ftype = jnp.result_type(float)
+    cost_names = tuple(_cost_items(info_shape.cost))
+    select = finite if finite is not None else (lambda s: s)
 
-    def one_step(carry, k):
-        state, info, dead, dead_at, t, spent = carry
-        new_state, new_info = step(k, state)
-        ok = _all_finite(new_state)
+    def cost_vector(info):
+        items = _cost_items(info.cost)
+        if not items:
+            return jnp.zeros((0,), ftype)
+        return jnp.stack([jnp.sum(jnp.asarray(items[k], dtype=ftype)) for k in cost_names])
+
+    def accumulated(state, info, t):
+        if metrics.accumulate is None:
+            return {}
+        return {k: jnp.asarray(v, dtype=ftype) for k, v in metrics.accumulate(params, state, info, t).items()}
+
+    acc_shape = jax.eval_shape(accumulated, state0, info0, jnp.zeros((), jnp.int32))
+    acc0 = jax.tree_util.tree_map(lambda x: jnp.zeros(x.shape, x.dtype), acc_shape)
+
+    def observe(state, info, acc):
+        m = {}
+        if metrics.instant is not None:
+            m.update({k: jnp.asarray(v, dtype=ftype) for k, v in metrics.instant(params, state, info).items()})
+        for part in (_diagnostics(info), acc):
+            for k, v in part.items():
+                if k in m or k in cost_names:
+                    raise ValueError(f"metric {k!r} is recorded twice (instant, accumulated, Info or cost); rename one")
+                m[k] = jnp.asarray(v, dtype=ftype)
+        return m
+
+    def broken(m, ref):
+        if metrics.primary is not None:
+            v = jnp.abs(m[metrics.primary])
+            bad = ~jnp.all(jnp.isfinite(v))
+            if np.isfinite(metrics.blowup):
+                bad = bad | ((ref > 0) & (jnp.max(v) > metrics.blowup * ref))
+            return bad
+        flags = [~jnp.all(jnp.isfinite(v)) for v in m.values()]
+        return jnp.any(jnp.stack(flags)) if flags else jnp.array(False)
+
+    # step 0: the initial state, zero cost
+    m0 = observe(state0, info0, acc0)
+    if metrics.primary is not None and metrics.primary not in m0:
+        raise ValueError(f"the primary metric {metrics.primary!r} is not recorded; the metrics are {sorted(m0)}")
+    ref = jnp.max(jnp.abs(m0[metrics.primary])) if metrics.primary is not None else jnp.zeros((), ftype)
+    dead0 = broken(m0, jnp.zeros((), ftype)) | ~_all_finite(select(state0))
+    dead_at0 = jnp.where(dead0, 0, -1).astype(jnp.int32)
+
+    def one_step(carry, _):
+        state, info, dead, dead_at, t, spent, acc = carry
+        new_state, new_info = step(jax.random.fold_in(key_steps, t), state, t)
+        ok = _all_finite(select(new_state))
+        dead_at = jnp.where(~dead & ~ok, t + 1, dead_at)
         now_dead = dead | ~ok
-        dead_at = jnp.where(~dead & ~ok, t, dead_at)
-        # Keep the last finite state (and its Info) once the run has diverged.
+        # keep the last finite state (and its Info) once the run has broken
         keep = lambda new, old: jnp.where(now_dead, old, new)  # noqa: E731
         state = jax.tree_util.tree_map(keep, new_state, state)
         info = jax.tree_util.tree_map(keep, new_info, info)
-        cost = jnp.stack([jnp.sum(jnp.asarray(v, dtype=ftype)) for v in new_info.cost])
-        spent = spent + jnp.where(now_dead, jnp.zeros_like(cost), cost)
-        return (state, info, now_dead, dead_at, t + 1, spent), None
+        spent = spent + jnp.where(now_dead, 0.0, cost_vector(new_info))
+        inc = accumulated(new_state, new_info, t)
+        acc = {k: acc[k] + jnp.where(now_dead, 0.0, inc[k]) for k in acc}
+        return (state, info, now_dead, dead_at, t + 1, spent, acc), None
 
-    def one_record(carry, ks):
-        carry = jax.lax.scan(one_step, carry, ks)[0]
-        state, info, dead, spent = carry[0], carry[1], carry[2], carry[5]
-        m = metrics(params, state, info)
-        m = {k: jnp.where(dead, jnp.nan, jnp.asarray(v, dtype=ftype)) for k, v in m.items()}
-        return carry, (m, spent)
+    def one_record(carry, _):
+        carry = jax.lax.scan(one_step, carry, None, length=every)[0]
+        state, info, dead, dead_at, t, spent, acc = carry
+        m = observe(state, info, acc)
+        bad = ~dead & broken(m, ref)
+        dead_at = jnp.where(bad, t, dead_at)
+        dead = dead | bad
+        m = {k: jnp.where(dead, jnp.nan, v) for k, v in m.items()}
+        return (state, info, dead, dead_at, t, spent, acc), (m, spent)
 
-    keys = jax.random.split(key_steps, num_records * every).reshape(num_records, every, -1)
-    carry0 = (
-        state0,
-        info0,
-        jnp.array(False),
-        jnp.array(-1, dtype=jnp.int32),
-        jnp.array(0, dtype=jnp.int32),
-        jnp.zeros(len(Cost._fields), ftype),
-    )
-    (state, _, dead, dead_at, _, _), (m, spent) = jax.lax.scan(one_record, carry0, keys)
-    for i, field in enumerate(Cost._fields):
-        m[COST_FIELDS[field]] = spent[:, i]
-    # bits on the wire, at the precision the run computes in (64 under jax_enable_x64, else 32)
-    m["bits_sent"] = m["floats_sent"] * (8 * jnp.dtype(ftype).itemsize)
-    return state, m, dead, dead_at
+    carry0 = (state0, info0, dead0, dead_at0, jnp.zeros((), jnp.int32), jnp.zeros(len(cost_names), ftype), acc0)
+    (state, _, dead, dead_at, _, _, _), (ms, spent) = jax.lax.scan(one_record, carry0, None, length=num_records)
+    m0 = {k: jnp.where(dead0, jnp.nan, v) for k, v in m0.items()}
+    out = {k: jnp.concatenate([m0[k][None], ms[k]]) for k in ms}
+    spent = jnp.concatenate([jnp.zeros((1, len(cost_names)), ftype), spent])
+    costs = {name: spent[:, i] for i, name in enumerate(cost_names)}
+    if "floats_sent" in costs and "bits_sent" not in costs:
+        # bits on the wire, at the precision the run computes in (64 under jax_enable_x64, else 32)
+        costs["bits_sent"] = costs["floats_sent"] * (8 * jnp.dtype(ftype).itemsize)
+    return state, out, costs, dead, dead_at
+
+
+def _check_count(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise TypeError(f"{name} must be a positive integer, got {value!r} ({type(value).__name__})")
+    if int(value) < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value}")
+    return int(value)
+
+
+def _key_argument(key):
+    """Validate ``run``'s key: an int seed (any Python int) or a ``jax.random`` key (typed or raw)."""
+    if isinstance(key, bool):
+        raise TypeError("key must be a jax.random key or an int seed, got a bool")
+    if isinstance(key, (int, np.integer)):
+        k = int(key)
+        # made into a key inside the jitted program: an eager PRNGKey is one more compilation
+        if 0 <= k < 2**32:
+            return np.uint32(k)
+        if -(2**63) <= k < 2**64:
+            return jax.random.PRNGKey(k)
+        raise ValueError(f"key: int seeds must lie in [-2**63, 2**64), got {k}")
+    if isinstance(key, (jax.Array, np.ndarray)):
+        dt = key.dtype
+        if jax.dtypes.issubdtype(dt, jax.dtypes.prng_key):
+            if key.ndim != 0:
+                raise ValueError(f"key: pass one key per run (vmap over a batch of keys), got shape {key.shape}")
+            return key
+        if dt == np.uint32 and key.shape == (2,):
+            return key
+        if jnp.issubdtype(dt, jnp.integer) and key.ndim == 0:
+            return key
+        raise TypeError(
+            f"key must be a jax.random key (jax.random.key(0) or jax.random.PRNGKey(0)) or an int seed, "
+            f"got an array of dtype {dt} and shape {key.shape}"
+        )
+    raise TypeError(f"key must be a jax.random key or an int seed, got {type(key).__name__} {key!r}")
 
 
 def run(algo: Algorithm, key, num_steps: int, *, record_every: int = 1):
@@ -255,27 +479,35 @@ def run(algo: Algorithm, key, num_steps: int, *, record_every: int = 1):
 
     Args:
         algo: an :class:`Algorithm` from a factory such as ``algos.extra``.
-        key: a ``jax.random`` key or an int seed. The same key gives the same trace, bit for bit.
+        key: a ``jax.random`` key (``jax.random.key(0)`` or ``jax.random.PRNGKey(0)``) or an int
+            seed. The same key gives the same trace, bit for bit; a typed key and the raw key
+            with the same data give the same trace.
         num_steps: number of steps (a multiple of ``record_every``).
-        record_every: record metrics after every ``record_every`` steps (memory:
-            a trace holds ``num_steps // record_every`` entries per field, never iterates).
+        record_every: record the instantaneous metrics after every ``record_every`` steps
+            (accumulated metrics and costs are summed over every step regardless). Memory: a
+            trace holds ``num_steps // record_every + 1`` entries per field, never iterates or keys.
 
     Returns:
-        ``(final_state, trace)``.
+        ``(final_state, trace)``; ``trace.steps == [0, record_every, ..., num_steps]``.
     """
+    if not isinstance(algo, Algorithm):
+        raise TypeError(f"algo must be an algos.Algorithm from a factory (e.g. algos.extra(p, W)), got {type(algo).__name__}")
     if algo.build is None:
         raise ValueError("algo has no build function; create algorithms with their factory (e.g. algos.extra)")
-    if int(num_steps) < 1 or int(record_every) < 1:
-        raise ValueError(f"num_steps and record_every must be positive, got {num_steps}, {record_every}")
+    num_steps = _check_count(num_steps, "num_steps")
+    record_every = _check_count(record_every, "record_every")
     if num_steps % record_every:
-        raise ValueError(f"num_steps={num_steps} must be a multiple of record_every={record_every}")
-    if isinstance(key, (int, np.integer)):
-        # made into a key inside the jitted program: an eager PRNGKey is one more compilation
-        key = np.uint32(int(key) & 0xFFFFFFFF) if 0 <= int(key) < 2**32 else jax.random.PRNGKey(int(key))
-    state, m, dead, dead_at = _run_impl(
-        algo.build, algo.metrics, algo.params, key, num_records=int(num_steps) // int(record_every), every=int(record_every)
+        raise ValueError(
+            f"num_steps={num_steps} must be a multiple of record_every={record_every}; "
+            f"e.g. num_steps={num_steps - num_steps % record_every or record_every}"
+        )
+    key = _key_argument(key)
+    metrics = algo.metrics if isinstance(algo.metrics, Metrics) else Metrics.of(algo.metrics)
+    state, m, costs, dead, dead_at = _run_impl(
+        algo.build, metrics, algo.finite, algo.params, key, num_records=num_steps // record_every, every=record_every
     )
-    return state, Trace(m, dead, dead_at, int(record_every))
+    precision = str(jnp.dtype(jnp.result_type(float)))
+    return state, Trace({**m, **costs}, dead, dead_at, record_every, num_steps // record_every, tuple(costs), precision)
 
 
 def enable_compilation_cache(cache_dir=None) -> str | None:

@@ -60,7 +60,7 @@ def main():
     a = FACTORIES[args.algo](p, W)
     key = jax.random.PRNGKey(0)
     num_records = args.steps // args.record_every
-    compiled = _run_impl.lower(a.build, a.metrics, a.params, key, num_records=num_records, every=args.record_every).compile()
+    compiled = _run_impl.lower(a.build, a.metrics, a.finite, a.params, key, num_records=num_records, every=args.record_every).compile()
     data_bytes = int(sum(np.asarray(x).nbytes for x in jax.tree_util.tree_leaves(a.params)))
     jax.block_until_ready(jax.tree_util.tree_leaves(a.params))
     rss_ready = _status_kib("VmRSS") * 1024
@@ -73,8 +73,8 @@ def main():
     out = compiled(a.params, key)
     jax.block_until_ready(out)
     peak_run = _status_kib("VmHWM") * 1024
-    state, m, dead, dead_at = out
-    trace_bytes = int(sum(np.asarray(v).nbytes for v in m.values()))
+    state, m, costs, dead, dead_at = out
+    trace_bytes = int(sum(np.asarray(v).nbytes for v in {**m, **costs}.values()))
     ma = compiled.memory_analysis()
     static = {}
     if ma is not None:
@@ -90,6 +90,7 @@ def main():
                 "algo": args.algo,
                 "data_bytes": data_bytes,
                 "trace_bytes": trace_bytes,
+                "trace_fields": len(m) + len(costs),
                 "rss_import": rss_import,
                 "rss_ready": rss_ready,
                 "hwm_reset": reset,

@@ -51,7 +51,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["Problem", "quadratic", "least_squares", "logistic", "averaging", "check_constants"]
+from problems._metrics import Metrics
+
+__all__ = [
+    "Problem",
+    "quadratic",
+    "least_squares",
+    "logistic",
+    "averaging",
+    "check_constants",
+    "metrics",
+    "consensus_metrics",
+]
 
 NOISE_KINDS = ("gaussian", "minibatch")
 
@@ -89,6 +100,10 @@ class Problem:
             None for problems without samples. Needed by minibatch noise.
         batch_size: static; samples per node per stochastic gradient (minibatch noise). It is a
             shape, so it has to be static: problems differing only in batch size compile separately.
+        summary: averaged data for O(d^2) evaluations of the average objective, or None. The
+            quadratic-type problems carry ``{"A_bar": (1/n) sum_i A_i}``: their average objective is
+            ``f(x) - f* = 1/2 (x - x*)^T A_bar (x - x*)`` exactly (``A_bar x* = b_bar``), which
+            :meth:`suboptimality` uses instead of evaluating all n local losses.
     """
 
     data: Any
@@ -104,6 +119,7 @@ class Problem:
     conj: Callable | None = dataclasses.field(default=None, metadata=dict(static=True))
     sample_loss: Callable | None = dataclasses.field(default=None, metadata=dict(static=True))
     batch_size: int = dataclasses.field(default=1, metadata=dict(static=True))
+    summary: Any = None
 
     def __post_init__(self):
         if self.noise not in NOISE_KINDS:
@@ -231,6 +247,19 @@ class Problem:
         X = jnp.broadcast_to(x, (self.n_nodes, self.dim))
         return jnp.mean(self.value(X))
 
+    def suboptimality(self, x):
+        """``f(x) - f*`` at one point ``x`` (dim,).
+
+        Quadratic-type problems (``summary["A_bar"]``): ``1/2 (x - x*)^T A_bar (x - x*)``, O(d^2) and
+        free of the cancellation in ``f(x) - f*`` near the optimum; otherwise ``objective(x) - f_star``.
+        """
+        if isinstance(self.summary, dict) and "A_bar" in self.summary:
+            if tuple(jnp.shape(x)) != (self.dim,):
+                raise ValueError(f"{self.name}: suboptimality takes one point of shape (dim,) = ({self.dim},), got {tuple(jnp.shape(x))}")
+            e = x - self.x_star
+            return 0.5 * e @ (self.summary["A_bar"] @ e)
+        return self.objective(x) - self.f_star
+
     def x0(self):
         """Default starting point (n, dim): zeros; for :func:`averaging`, the node values ``a_i``."""
         if self.name == "averaging":
@@ -240,7 +269,7 @@ class Problem:
 
 jax.tree_util.register_dataclass(
     Problem,
-    data_fields=["data", "x_star", "f_star", "L", "mu", "sigma", "zeta"],
+    data_fields=["data", "x_star", "f_star", "L", "mu", "sigma", "zeta", "summary"],
     meta_fields=["loss", "noise", "name", "conj", "sample_loss", "batch_size"],
 )
 
@@ -367,6 +396,7 @@ def quadratic(
         noise="gaussian",
         name="quadratic",
         conj=_quadratic_conj,
+        summary={"A_bar": jnp.asarray(A.mean(axis=0))},
     )
 
 
@@ -403,6 +433,13 @@ def _check_data_args(n_nodes, dim, samples_per_node, heterogeneity, reg, feature
 def _ls_loss(d, x):
     r = d["M"] @ x - d["y"]
     return 0.5 * jnp.mean(r**2) + 0.5 * d["reg"] * (x @ x)
+
+
+def _ls_gram_loss(d, x):
+    """The same loss in its quadratic form ``1/2 x^T A x - b^T x + c`` (``A = M^T M/m + reg I``,
+    ``b = M^T y/m``, ``c = ||y||^2/(2m)``): its gradient ``A x - b`` is one d x d product, against two
+    m x d products for the data form; :func:`least_squares` uses it when ``d < 2m``."""
+    return _quadratic_loss(d, x) + d["c"]
 
 
 def _ls_sample_loss(d, j, x):
@@ -499,17 +536,21 @@ def least_squares(
     R = M @ x_star - y  # (n, m) residuals at x*
     f_star = float(np.mean(0.5 * np.mean(R**2, axis=1)) + 0.5 * reg * x_star @ x_star)
     return _sample_problem(
-        name="least_squares", loss=_ls_loss, sample_loss=_ls_sample_loss, conj=_quadratic_conj,
+        name="least_squares", loss=_ls_gram_loss if d < 2 * m else _ls_loss, sample_loss=_ls_sample_loss, conj=_quadratic_conj,
         M=M, y=y, reg=reg, x_star=x_star, f_star=f_star, L=L, mu=mu,
         per_sample=M * R[..., None] + reg * x_star,
         L_sample=np.max(np.sum(M**2, axis=2), axis=1) + reg,
         noise=noise, batch_size=batch_size, sigma=sigma,
-        extra_data={"A": jnp.asarray(H), "b": jnp.asarray(b), "A_inv": jnp.asarray(np.linalg.inv(H))},
+        extra_data={
+            "A": jnp.asarray(H), "b": jnp.asarray(b), "A_inv": jnp.asarray(np.linalg.inv(H)),
+            "c": jnp.asarray(0.5 * np.mean(y**2, axis=1)),
+        },
+        summary={"A_bar": jnp.asarray(H_bar)},
     )  # fmt: skip
 
 
 def _sample_problem(*, name, loss, sample_loss, conj, M, y, reg, x_star, f_star, L, mu, per_sample, L_sample,
-                    noise, batch_size, sigma, extra_data) -> Problem:  # fmt: skip
+                    noise, batch_size, sigma, extra_data, summary=None) -> Problem:  # fmt: skip
     """Assemble a finite-sample :class:`Problem` from its per-sample gradients at ``x*`` ((n, m, d)).
 
     ``grad f_i(x*)`` is their mean (giving ``zeta``); ``sample_var`` their variance per node; with
@@ -530,6 +571,7 @@ def _sample_problem(*, name, loss, sample_loss, conj, M, y, reg, x_star, f_star,
     return Problem(
         data=data, x_star=jnp.asarray(x_star), f_star=float(f_star), L=float(L), mu=float(mu), sigma=sig, zeta=zeta,
         loss=loss, noise=noise, name=name, conj=conj, sample_loss=sample_loss, batch_size=int(batch_size),
+        summary=summary,
     )  # fmt: skip
 
 
@@ -738,4 +780,44 @@ def averaging(n_nodes: int, dim: int, key: int = 0, *, scale: float = 1.0, sigma
         noise="gaussian",
         name="averaging",
         conj=_quadratic_conj,
+        summary={"A_bar": jnp.eye(d)},
     )
+
+
+# --- what a run records (the convex family's metrics) ----------------------------------
+def _convex_instant(params, state, info) -> dict:
+    """Metrics of a convex method whose state has node-stacked iterates ``X`` (n, d)."""
+    del info
+    p = params["problem"]
+    X = state.X
+    x_bar = jnp.mean(X, axis=0)
+    return {
+        "dist_to_opt": jnp.mean(jnp.linalg.norm(X - p.x_star, axis=1)),
+        "consensus_error": jnp.sqrt(jnp.mean(jnp.sum((X - x_bar) ** 2, axis=1))),
+        "suboptimality": p.suboptimality(x_bar),
+    }
+
+
+def _consensus_instant(params, state, info) -> dict:
+    """Metrics of a consensus (averaging) method: nothing but the iterates' spread and target."""
+    del info
+    p = params["problem"]
+    X = state.X
+    x_bar = jnp.mean(X, axis=0)
+    return {
+        "consensus_error": jnp.sqrt(jnp.mean(jnp.sum((X - x_bar) ** 2, axis=1))),
+        "dist_to_opt": jnp.mean(jnp.linalg.norm(X - p.x_star, axis=1)),
+    }
+
+
+#: The convex family's recorder: ``dist_to_opt`` = ``(1/n) sum_i ||x_i - x*||`` (primary: a run is
+#: flagged when it becomes non-finite or exceeds ``Metrics.blowup`` times its start),
+#: ``consensus_error`` = ``sqrt((1/n) sum_i ||x_i - x_bar||^2)`` (root mean square) and
+#: ``suboptimality`` = ``f(x_bar) - f*`` (:meth:`Problem.suboptimality`, O(d^2) on quadratic-type
+#: problems). ``params["problem"]`` is the :class:`Problem`; the state has ``X`` (n, d).
+metrics = Metrics(instant=_convex_instant, primary="dist_to_opt")
+
+#: The consensus family's recorder (gossip, Chebyshev and heavy-ball gossip): ``consensus_error``
+#: (primary) and ``dist_to_opt`` (the distance to ``x*``, which is the target of gossip on
+#: :func:`averaging` only: gossip converges to the mean of its start).
+consensus_metrics = Metrics(instant=_consensus_instant, primary="consensus_error")

@@ -30,7 +30,7 @@ Every function that returns a ``W`` validates it with :func:`check_mixing`.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -54,6 +54,8 @@ __all__ = [
     "metropolis_weights",
     "slem",
     "spectral_gap",
+    "spectrum",
+    "Spectrum",
 ]
 
 Convention = Literal["xiao_boyd_lall", "metropolis_hastings"]
@@ -243,18 +245,67 @@ def check_mixing(W, g: Graph | None = None, *, nonnegative: bool = False, atol: 
 
 
 # --- spectral quantities ----------------------------------------------------
-def _eigs(W) -> np.ndarray:
+class Spectrum(NamedTuple):
+    """Spectral quantities of a symmetric mixing matrix ``W`` with ``W 1 = 1``.
+
+    Eigenvalues ``1 = lambda_1`` (on the vector 1) and, on the mean-free subspace,
+    ``lambda_2 >= ... >= lambda_n``. The gossip matrix ``I - W`` has, on that subspace,
+    eigenvalues in ``[l_min, l_max] = [1 - lambda_2, 1 - lambda_n]``.
+
+    Attributes:
+        lambda_2: largest eigenvalue on the mean-free subspace.
+        lambda_n: smallest eigenvalue.
+        slem: ``max(|lambda_2|, |lambda_n|) = ||W - 11^T/n||_2`` (the gossip rate).
+        gap: ``1 - slem`` (the spectral gap).
+        l_min: ``1 - lambda_2``, smallest nonzero eigenvalue of ``I - W`` (0 when W does not mix).
+        l_max: ``1 - lambda_n``, largest eigenvalue of ``I - W``.
+        chi: ``l_max / l_min`` (Kovalev, Salim & Richtárik 2020); infinite when W does not mix.
+        eigenvalues: the ``n - 1`` mean-free eigenvalues, ascending (read-only).
+    """
+
+    lambda_2: float
+    lambda_n: float
+    slem: float
+    gap: float
+    l_min: float
+    l_max: float
+    chi: float
+    eigenvalues: np.ndarray
+
+
+def _mean_free_eigs(W) -> np.ndarray:
+    """Eigenvalues of W on the subspace orthogonal to 1 (ascending, n-1 values), from one eigvalsh.
+
+    ``W - 11^T/n`` has the eigenvalue 0 on the vector 1 (an eigenvector of the symmetric W with
+    ``W 1 = 1``) and W's mean-free eigenvalues unchanged; dropping one eigenvalue closest to 0 leaves
+    exactly the mean-free ones (if a mean-free eigenvalue is 0 too, the two zeros are the same value).
+    The shifted matrix has norm at most ``max(|lambda|)``, so the eigenvalues are accurate to float64
+    round-off relative to 1 (what the defective double roots of heavy-ball gossip need).
+    """
     W = check_mixing(W, atol=1e-6)
-    return np.linalg.eigvalsh(W)  # ascending
+    n = W.shape[0]
+    ev = np.linalg.eigvalsh(W - np.full((n, n), 1.0 / n))
+    return np.delete(ev, int(np.argmin(np.abs(ev))))
+
+
+def spectrum(W) -> Spectrum:
+    """All spectral quantities of ``W`` at once (one symmetric eigendecomposition).
+
+    Factories compute it once and keep it in ``Algorithm.spectrum``; bounds reuse it.
+    """
+    ev = _mean_free_eigs(W)
+    ev.setflags(write=False)
+    lam2, lamn = float(ev[-1]), float(ev[0])
+    s = max(abs(lam2), abs(lamn))
+    l_min, l_max = 1.0 - lam2, 1.0 - lamn
+    chi_ = math.inf if l_min <= 1e-14 else float(l_max / l_min)
+    return Spectrum(lam2, lamn, s, 1.0 - s, l_min, l_max, chi_, ev)
 
 
 def slem(W) -> float:
     """Second largest eigenvalue modulus ``||W - 11^T/n||_2`` (the gossip rate)."""
-    W = np.asarray(W, dtype=np.float64)
-    n = W.shape[0]
-    check_mixing(W, atol=1e-6)
-    ev = np.linalg.eigvalsh(W - np.full((n, n), 1.0 / n))
-    return float(np.abs(ev).max())
+    ev = _mean_free_eigs(W)
+    return float(max(abs(ev[0]), abs(ev[-1])))
 
 
 def spectral_gap(W) -> float:
@@ -269,17 +320,8 @@ def lambda2(W) -> float:
 
 def lambda_min(W) -> float:
     """Smallest eigenvalue of ``W``."""
-    return float(_eigs(W)[0])
-
-
-def _mean_free_eigs(W) -> np.ndarray:
-    """Eigenvalues of W restricted to the subspace orthogonal to 1 (ascending, n-1 values)."""
-    W = check_mixing(W, atol=1e-6)
-    n = W.shape[0]
-    # Orthonormal basis of 1-perp via a Householder-free QR of [1, I].
-    q, _ = np.linalg.qr(np.column_stack([np.ones(n), np.eye(n)[:, : n - 1]]))
-    B = q[:, 1:]
-    return np.linalg.eigvalsh(B.T @ W @ B)
+    ev = _mean_free_eigs(W)
+    return float(min(ev[0], 1.0))
 
 
 def chi(W) -> float:
@@ -288,11 +330,7 @@ def chi(W) -> float:
     This is the ``chi`` of Kovalev, Salim & Richtárik (2020) for the gossip
     matrix ``I - W``. Infinite when ``W`` does not mix (``lambda_2 = 1``).
     """
-    ev = _mean_free_eigs(W)
-    lo = 1.0 - ev[-1]
-    if lo <= 1e-14:
-        return math.inf
-    return float((1.0 - ev[0]) / lo)
+    return spectrum(W).chi
 
 
 def consensus_rounds(W, eps: float) -> int:

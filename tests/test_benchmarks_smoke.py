@@ -72,6 +72,7 @@ def test_memory_well_formed(quick):
     m = res["memory"]
     assert m["data_bytes"] > 0 and m["finite"]
     # the trace holds per-step metrics only: 9 float64 fields per recorded step (3 metrics, 6 costs)
-    assert m["trace_bytes"] == 9 * 8 * (m["steps"] // m["record_every"])
+    # float64 fields, one entry at step 0 and one per record
+    assert m["trace_bytes"] == m["trace_fields"] * 8 * (m["steps"] // m["record_every"] + 1)
     assert m["peak_run"] >= m["rss_ready"] > 0
     assert np.isfinite(m["ratio_run_increase_to_data"])

@@ -58,7 +58,8 @@ from jax import lax
 
 from algos._core import Cost, is_concrete, make_algorithm
 from algos.consensus.gossip import default_x0
-from algos.convex._common import check_problem_and_W, convex_metrics
+from algos.convex._common import check_problem_and_W
+from problems.convex import consensus_metrics
 from algos._errors import StepSizeError
 from problems import mixing
 
@@ -95,12 +96,12 @@ class GossipInfo(NamedTuple):
 def gossip_spectrum(W) -> tuple[float, float]:
     """``(l_min, l_max)``: the extreme eigenvalues of ``𝐖 = I - W`` on the mean-free subspace.
 
-    Equals ``(1 - lambda_2(W), 1 - lambda_n(W))``. Raises ``ValueError`` when
+    Equals ``(1 - lambda_2(W), 1 - lambda_n(W))``; ``W`` may be a :class:`problems.mixing.Spectrum`
+    already computed. Raises ``ValueError`` when
     ``W`` does not mix (``lambda_2 = 1``, e.g. a disconnected graph).
     """
-    W = mixing.check_mixing(W, atol=1e-6)
-    l_min = 1.0 - mixing.lambda2(W)
-    l_max = 1.0 - mixing.lambda_min(W)
+    spec = W if isinstance(W, mixing.Spectrum) else mixing.spectrum(W)
+    l_min, l_max = spec.l_min, spec.l_max
     if l_min <= 1e-14:
         raise ValueError("W does not mix (lambda_2(W) = 1): the graph is disconnected or W ignores an edge set")
     return float(l_min), float(max(l_max, l_min))
@@ -178,7 +179,7 @@ def _build_chebyshev(params):
         om = _next_omega(state.t, state.omega, inv_c2)
         X = om * _w_hat(W, c3, state.X) + (1.0 - om) * state.X_prev
         new = ChebyshevState(X=X, X_prev=state.X, omega=om, t=state.t + 1)
-        return new, GossipInfo(cost=Cost(vectors=1.0, floats=float(d)))
+        return new, GossipInfo(cost=Cost(communications=1.0, floats_sent=float(d)))
 
     return init, step
 
@@ -218,7 +219,8 @@ def chebyshev_gossip(problem, W, *, x0=None, spectrum=None, check: bool = True):
         ``||X_k - x_bar||_F <= 2 c1^k / (1 + c1^{2k}) ||X_0 - x_bar||_F``.
     """
     W = check_problem_and_W(problem, W, "chebyshev_gossip")
-    lo, hi = _resolve_spectrum(W, spectrum, "chebyshev_gossip", check)
+    spec = mixing.spectrum(W)
+    lo, hi = _resolve_spectrum(spec, spectrum, "chebyshev_gossip", check)
     co = chebyshev_coefficients(lo, hi)
     params = {
         "problem": problem,
@@ -228,7 +230,7 @@ def chebyshev_gossip(problem, W, *, x0=None, spectrum=None, check: bool = True):
         "inv_c2": co["inv_c2"],
     }
     hp = {"l_min": lo, "l_max": hi, "gamma": co["gamma"], "c1": co["c1"], "c3": co["c3"], "inv_c2": co["inv_c2"]}
-    return make_algorithm(_build_chebyshev, params, convex_metrics, "chebyshev_gossip", hparams=hp)
+    return make_algorithm(_build_chebyshev, params, consensus_metrics, "chebyshev_gossip", hparams=hp, spectrum=spec)
 
 
 # --- heavy-ball gossip -------------------------------------------------------------
@@ -250,7 +252,7 @@ def _build_heavy_ball(params):
         del key
         X = state.X
         X_new = X - h * (X - W @ X) + b * (X - state.X_prev)
-        return HeavyBallState(X=X_new, X_prev=X), GossipInfo(cost=Cost(vectors=1.0, floats=float(d)))
+        return HeavyBallState(X=X_new, X_prev=X), GossipInfo(cost=Cost(communications=1.0, floats_sent=float(d)))
 
     return init, step
 
@@ -274,12 +276,13 @@ def heavy_ball_gossip(problem, W, *, x0=None, step_size=None, momentum=None, spe
         time-invariant, so ``bounds.convex.exact`` can compute its rate.
     """
     W = check_problem_and_W(problem, W, "heavy_ball_gossip")
-    lo, hi = _resolve_spectrum(W, spectrum, "heavy_ball_gossip", check)
+    spec = mixing.spectrum(W)
+    lo, hi = _resolve_spectrum(spec, spectrum, "heavy_ball_gossip", check)
     h0, b0 = heavy_ball_constants(lo, hi)
     h = h0 if step_size is None else step_size
     b = b0 if momentum is None else momentum
     if check and is_concrete(h) and is_concrete(b):
-        true_lo, true_hi = gossip_spectrum(W)
+        true_lo, true_hi = gossip_spectrum(spec)
         hf, bf = float(h), float(b)
         if not (0.0 <= bf < 1.0) or not (0.0 < hf * true_hi < 2.0 * (1.0 + bf)):
             raise StepSizeError(
@@ -291,7 +294,7 @@ def heavy_ball_gossip(problem, W, *, x0=None, step_size=None, momentum=None, spe
     hp = {"l_min": lo, "l_max": hi}
     if is_concrete(h) and is_concrete(b):
         hp.update(step_size=float(h), momentum=float(b))
-    return make_algorithm(_build_heavy_ball, params, convex_metrics, "heavy_ball_gossip", hparams=hp)
+    return make_algorithm(_build_heavy_ball, params, consensus_metrics, "heavy_ball_gossip", hparams=hp, spectrum=spec)
 
 
 def _chebyshev_matrix(W, K: int) -> np.ndarray:

@@ -32,7 +32,9 @@ import jax
 import jax.numpy as jnp
 
 from algos._core import Cost, make_algorithm
-from algos.convex._common import check_problem_and_W, convex_metrics
+from problems import mixing
+from algos.convex._common import check_problem_and_W
+from problems.convex import consensus_metrics
 
 __all__ = ["gossip", "GossipState", "GossipInfo", "default_x0"]
 
@@ -77,7 +79,7 @@ def _build(params):
 
     def step(key, state):
         del key
-        return GossipState(X=W @ state.X), GossipInfo(cost=Cost(vectors=1.0, floats=float(d)))
+        return GossipState(X=W @ state.X), GossipInfo(cost=Cost(communications=1.0, floats_sent=float(d)))
 
     return init, step
 
@@ -102,4 +104,4 @@ def gossip(problem, W, *, x0=None):
     """
     W = check_problem_and_W(problem, W, "gossip")
     params = {"problem": problem, "W": jnp.asarray(W), "x0": default_x0(problem, x0, "gossip")}
-    return make_algorithm(_build, params, convex_metrics, "gossip", hparams={})
+    return make_algorithm(_build, params, consensus_metrics, "gossip", hparams={}, spectrum=mixing.spectrum(W))

@@ -1,31 +1,12 @@
-"""Shared pieces of the convex family: the metric recorder and argument checks."""
+"""Shared pieces of the convex family: argument checks (the metrics live in :mod:`problems.convex`)."""
 
 from __future__ import annotations
 
-import jax.numpy as jnp
 import numpy as np
 
 from problems import mixing
 from problems.convex import Problem
-
-
-def convex_metrics(params, state, info) -> dict:
-    """Per-step metrics of a convex method whose state has node-stacked iterates ``X``.
-
-    * ``dist_to_opt``: ``(1/n) sum_i ||x_i - x*||``;
-    * ``consensus_error``: ``sqrt((1/n) sum_i ||x_i - x_bar||^2)`` (root mean square);
-    * ``suboptimality``: ``f(x_bar) - f*`` with ``f`` the average objective.
-
-    ``params["problem"]`` is the :class:`problems.convex.Problem`.
-    """
-    p = params["problem"]
-    X = state.X
-    x_bar = jnp.mean(X, axis=0)
-    return {
-        "dist_to_opt": jnp.mean(jnp.linalg.norm(X - p.x_star, axis=1)),
-        "consensus_error": jnp.sqrt(jnp.mean(jnp.sum((X - x_bar) ** 2, axis=1))),
-        "suboptimality": p.objective(x_bar) - p.f_star,
-    }
+from problems.convex import metrics as convex_metrics  # noqa: F401  (the family's recorder)
 
 
 def check_problem_and_W(problem, W, fn: str) -> np.ndarray:

@@ -11,8 +11,6 @@ validated: their value is unknown at trace time.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import jax.numpy as jnp
 import numpy as np
 
@@ -22,17 +20,18 @@ from problems import mixing
 from problems.convex import check_constants
 
 
-class Spectrum(NamedTuple):
-    """Spectral quantities of a symmetric mixing matrix ``W`` (eigenvalues ``1 = l_1 > l_2 >= ... >= l_n``)."""
-
-    lambda_2: float  # largest eigenvalue on the mean-free subspace
-    lambda_n: float  # smallest eigenvalue
-    slem: float  # max(|lambda_2|, |lambda_n|) = ||W - 11^T/n||_2
+Spectrum = mixing.Spectrum
 
 
 def spectrum(W) -> Spectrum:
-    """:class:`Spectrum` of ``W`` (NumPy, float64)."""
-    return Spectrum(mixing.lambda2(W), mixing.lambda_min(W), mixing.slem(W))
+    """:class:`problems.mixing.Spectrum` of ``W`` (one eigendecomposition); a ``Spectrum`` is returned as is.
+
+    The default and limit functions of the step-size methods accept either, so a factory computes
+    the spectrum once and hands it to both (and to ``Algorithm.spectrum`` for the bounds).
+    """
+    if isinstance(W, Spectrum):
+        return W
+    return mixing.spectrum(W)
 
 
 def constants(problem, fn: str) -> tuple[float, float]:
@@ -104,7 +103,8 @@ def as_float(x):
     return float(np.asarray(x)) if is_concrete(x) else None
 
 
-def step_size_factory(build, name: str, problem, W, step_size, x0, *, check: bool, rule: str, default_fn, limit_fn):
+def step_size_factory(build, name: str, problem, W, step_size, x0, *, check: bool, rule: str, default_fn, limit_fn,
+                      finite=None):  # fmt: skip
     """The whole factory of a one-step-size method (DGD, D-SGD, EXTRA, NIDS, exact diffusion, DIGing).
 
     ``W`` may be a dense matrix or an :class:`algos._gossip.GossipOperator` (structured
@@ -120,11 +120,14 @@ def step_size_factory(build, name: str, problem, W, step_size, x0, *, check: boo
     op = W if isinstance(W, GossipOperator) else None  # structured gossip: kept as the operator
     W = check_problem_and_W(problem, W, name)
     check_problem_constants(problem)
+    spec = spectrum(W)  # once per factory: the default, the limit and the bounds read it
     if step_size is None or (check and is_concrete(step_size)):
-        default, limit = default_fn(problem, W), limit_fn(problem, W)
+        default, limit = default_fn(problem, spec), limit_fn(problem, spec)
     else:
         default = limit = None
     alpha = resolve(step_size, default=default, limit=limit, fn=name, rule=rule, check=check)
     W_param = op if op is not None else jnp.asarray(W)
     params = {"problem": problem, "W": W_param, "alpha": alpha, "x0": initial_point(problem, x0, name)}
-    return make_algorithm(build, params, convex_metrics, name, hparams={"step_size": as_float(alpha)})
+    return make_algorithm(
+        build, params, convex_metrics, name, hparams={"step_size": as_float(alpha)}, finite=finite, spectrum=spec
+    )

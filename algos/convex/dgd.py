@@ -19,10 +19,12 @@ Step size: the admissible range is ``0 < alpha < (1 + lambda_n(W)) / L``; then
 contraction with factor ``max(|1 - alpha mu|, |lambda_n - alpha L|) < 1``
 (sufficient; the exact boundary when every Hessian equals ``L I``). Outside it
 the factory raises :class:`bounds.StepSizeError` unless ``check=False``.
-Default: ``alpha = 1/L`` when that is inside the range (``lambda_n(W) > 0``),
-otherwise half the limit, ``(1 + lambda_n(W)) / (2L)`` — a choice of
-ratebench, not of the paper (on a ring with weights 1/3, ``lambda_n = -1/3``
-and the default is ``1/(3L)``; ``alpha = 1/L`` diverges there).
+Default: ``alpha = (1 + lambda_n(W)) / (L + mu)``, the step that minimizes the contraction
+factor ``q(alpha) = max(|1 - alpha mu|, |lambda_n - alpha L|)`` (the two terms are equal there,
+``q = 1 - mu (1 + lambda_n) / (L + mu)``; a math fact, checked in tests) — a choice of ratebench,
+not of the paper. It always lies inside the range (at half of it or more), so it stays stable where
+``1/L`` does not (a ring with weights 1/3 has ``lambda_n = -1/3``; ``alpha = 1/L`` diverges there)
+and does not sit on the stability boundary when ``lambda_n(W)`` is 0 up to round-off.
 
 Matching bounds: :func:`bounds.convex.dgd.dgd` (linear convergence to the
 neighbourhood, stability condition) and :func:`bounds.convex.dgd.dgd_bias`
@@ -34,6 +36,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import jax
+import jax.numpy as jnp
 
 from algos._core import Cost
 from algos.convex import _stepsize
@@ -47,6 +50,7 @@ class State(NamedTuple):
 
 class Info(NamedTuple):
     cost: Cost
+    increment_norm: jax.Array  # () ||X^{k+1} - X^k||_F, recorded as the trace field of the same name
 
 
 def step_size_limit(problem, W) -> float:
@@ -56,14 +60,14 @@ def step_size_limit(problem, W) -> float:
 
 
 def default_step_size(problem, W) -> float:
-    """``1/L`` if ``lambda_n(W) > 0`` (then ``1/L`` is inside the range), else ``(1 + lambda_n) / (2L)``."""
-    L, _ = _stepsize.constants(problem, "dgd")
+    """``(1 + lambda_n(W)) / (L + mu)``: the minimizer of ``max(|1 - alpha mu|, |lambda_n - alpha L|)``."""
+    L, mu = _stepsize.constants(problem, "dgd")
     limit = step_size_limit(problem, W)
     if limit <= 0.0:
         raise ValueError(
             "algos.dgd: lambda_n(W) = -1, so no step size keeps DGD stable; use a lazy W, mixing.lazy(W)"
         )
-    return 1.0 / L if 1.0 / L < limit else 0.5 * limit
+    return limit * L / (L + mu)
 
 
 def _build(params):
@@ -78,7 +82,8 @@ def _build(params):
         X = state.X
         X_new = W @ X - alpha * p.grad(X)
         d = X.shape[-1]
-        return State(X=X_new), Info(cost=Cost(vectors=1.0, floats=float(d), grads=1.0))
+        cost = Cost(communications=1.0, floats_sent=float(d), gradient_calls=1.0)
+        return State(X=X_new), Info(cost=cost, increment_norm=jnp.linalg.norm(X_new - X))
 
     return init, step
 

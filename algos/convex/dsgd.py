@@ -73,7 +73,7 @@ def _build(params):
         G = p.stoch_grad(key, X)  # the step's key, used once
         X_new = W @ (X - alpha * G)
         d = X.shape[-1]
-        return State(X=X_new), Info(cost=Cost(vectors=1.0, floats=float(d), grads=1.0))
+        return State(X=X_new), Info(cost=Cost(communications=1.0, floats_sent=float(d), gradient_calls=1.0))
 
     return init, step
 

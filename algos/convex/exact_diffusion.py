@@ -64,7 +64,7 @@ def _build(params):
         phi = psi + X - state.psi_prev  # correct
         X_new = 0.5 * (phi + W @ phi)  # combine: W_bar phi, W_bar = (I + W)/2
         d = X.shape[-1]
-        return State(X=X_new, psi_prev=psi), Info(cost=Cost(vectors=1.0, floats=float(d), grads=1.0))
+        return State(X=X_new, psi_prev=psi), Info(cost=Cost(communications=1.0, floats_sent=float(d), gradient_calls=1.0))
 
     return init, step
 

@@ -90,7 +90,7 @@ def _build(params):
         X_new = jnp.where(state.first, first_step, general)
         d = X.shape[-1]
         new = State(X=X_new, X_prev=X, WX_prev=WX, G_prev=G, first=jnp.zeros_like(state.first))
-        return new, Info(cost=Cost(vectors=1.0, floats=float(d), grads=1.0))
+        return new, Info(cost=Cost(communications=1.0, floats_sent=float(d), gradient_calls=1.0))
 
     return init, step
 

@@ -93,7 +93,7 @@ def _build(params):
         G_new = p.grad(X_new)
         Y_new = W @ state.Y + G_new - state.G
         d = state.X.shape[-1]
-        return State(X=X_new, Y=Y_new, G=G_new), Info(cost=Cost(vectors=2.0, floats=2.0 * d, grads=1.0))
+        return State(X=X_new, Y=Y_new, G=G_new), Info(cost=Cost(communications=2.0, floats_sent=2.0 * d, gradient_calls=1.0))
 
     return init, step
 

@@ -59,6 +59,7 @@ import numpy as np
 
 from algos._core import Cost, is_concrete, make_algorithm
 from algos.consensus.chebyshev_gossip import chebyshev_coefficients, chebyshev_filter, gossip_spectrum
+from problems import mixing
 from algos.convex._common import check_problem_and_W, convex_metrics
 from algos._errors import StepSizeError
 
@@ -120,7 +121,7 @@ def _build(params):
         Y = state.Z - eta * acc_gossip(W, state.X, K, c3, inv_c2)
         Z = (1.0 + m) * Y - m * state.Y
         new = MSDAState(X=p.conj_grad(Z), Z=Z, Y=Y)
-        return new, MSDAInfo(cost=Cost(vectors=1.0 * K, floats=1.0 * K * d, grads=1.0))
+        return new, MSDAInfo(cost=Cost(communications=1.0 * K, floats_sent=1.0 * K * d, gradient_calls=1.0))
 
     return init, step
 
@@ -145,12 +146,13 @@ def msda(problem, W, *, K=None, step_size=None, momentum=None, check: bool = Tru
         NotImplementedError: the problem has no closed-form conjugate gradient.
     """
     W = check_problem_and_W(problem, W, "msda")
+    spec = mixing.spectrum(W)
     if problem.conj is None:
         raise NotImplementedError(
             f"algos.msda needs the conjugate-gradient oracle grad f_i^*, which problem {problem.name!r} "
             "does not provide; use convex.quadratic or convex.least_squares, or a primal method such as algos.opapc"
         )
-    l_min, l_max = gossip_spectrum(W)
+    l_min, l_max = gossip_spectrum(spec)
     co = chebyshev_coefficients(l_min, l_max)
     L, mu = float(problem.L), float(problem.mu)
     kappa = L / mu
@@ -163,7 +165,7 @@ def msda(problem, W, *, K=None, step_size=None, momentum=None, check: bool = Tru
     eta = eta0 if step_size is None else step_size
     m = m0 if momentum is None else momentum
     if check and is_concrete(eta):
-        lam = np.linalg.eigvalsh(np.eye(W.shape[0]) - W)[1:]  # mean-free spectrum of 𝐖 (ascending; drop the 0)
+        lam = np.sort(1.0 - spec.eigenvalues)  # mean-free spectrum of 𝐖 = I - W (ascending)
         pmax = float(acc_gossip_eigenvalues(lam, K, l_min, l_max).max()) if co["gamma"] < 1 - 1e-12 else co["c3"] * l_max
         limit = mu / pmax
         if not 0.0 < float(eta) <= limit * (1.0 + 1e-9):
@@ -188,4 +190,4 @@ def msda(problem, W, *, K=None, step_size=None, momentum=None, check: bool = Tru
         hp["step_size"] = float(eta)
     if is_concrete(m):
         hp["momentum"] = float(m)
-    return make_algorithm(_build, params, convex_metrics, "msda", hparams=hp)
+    return make_algorithm(_build, params, convex_metrics, "msda", hparams=hp, spectrum=spec)

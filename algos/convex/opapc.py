@@ -63,6 +63,7 @@ import numpy as np
 
 from algos._core import Cost, is_concrete, make_algorithm
 from algos.consensus.chebyshev_gossip import chebyshev_coefficients, chebyshev_filter, gossip_spectrum
+from problems import mixing
 from algos.convex._common import check_problem_and_W, convex_metrics
 from algos.convex.msda import acc_gossip_eigenvalues
 from algos._errors import StepSizeError
@@ -126,7 +127,7 @@ def _build_apapc(params):
 
     def step(key, state):
         del key
-        return _papc_step(p, op, tau, eta, theta, state), PAPCInfo(cost=Cost(vectors=1.0, floats=float(d), grads=1.0))
+        return _papc_step(p, op, tau, eta, theta, state), PAPCInfo(cost=Cost(communications=1.0, floats_sent=float(d), gradient_calls=1.0))
 
     return init, step
 
@@ -146,7 +147,7 @@ def _build_opapc(params):
 
     def step(key, state):
         del key
-        info = PAPCInfo(cost=Cost(vectors=1.0 * T, floats=1.0 * T * d, grads=1.0))
+        info = PAPCInfo(cost=Cost(communications=1.0 * T, floats_sent=1.0 * T * d, gradient_calls=1.0))
         return _papc_step(p, op, tau, eta, theta, state), info
 
     return init, step
@@ -207,7 +208,8 @@ def apapc(problem, W, *, step_size=None, tau=None, theta=None, x0=None, check: b
         gradient call and one gossip round.
     """
     W = check_problem_and_W(problem, W, "apapc")
-    l_min, l_max = gossip_spectrum(W)
+    spec = mixing.spectrum(W)
+    l_min, l_max = gossip_spectrum(spec)
     chi = l_max / l_min
     L, mu = float(problem.L), float(problem.mu)
     c = apapc_constants(L, mu, chi, l_max)
@@ -219,7 +221,7 @@ def apapc(problem, W, *, step_size=None, tau=None, theta=None, x0=None, check: b
     _validate("apapc", tau, eta, theta, L, theta_max, check)
     params = {"problem": problem, "W": jnp.asarray(W), "x0": _x0(problem, x0, "apapc"), "tau": tau, "eta": eta, "theta": theta}
     hp = _hp({"chi": chi, "l_min": l_min, "l_max": l_max}, tau=tau, step_size=eta, theta=theta)
-    return make_algorithm(_build_apapc, params, convex_metrics, "apapc", hparams=hp)
+    return make_algorithm(_build_apapc, params, convex_metrics, "apapc", hparams=hp, spectrum=spec)
 
 
 def opapc(problem, W, *, T=None, step_size=None, tau=None, theta=None, x0=None, check: bool = True):
@@ -242,7 +244,8 @@ def opapc(problem, W, *, T=None, step_size=None, tau=None, theta=None, x0=None, 
         gradient call and T gossip rounds.
     """
     W = check_problem_and_W(problem, W, "opapc")
-    l_min, l_max = gossip_spectrum(W)
+    spec = mixing.spectrum(W)
+    l_min, l_max = gossip_spectrum(spec)
     chi = l_max / l_min
     co = chebyshev_coefficients(l_min, l_max)
     L, mu = float(problem.L), float(problem.mu)
@@ -260,7 +263,7 @@ def opapc(problem, W, *, T=None, step_size=None, tau=None, theta=None, x0=None, 
         theta = (1.0 + cT**2) / (eta * (1.0 + cT) ** 2)
     theta_max = None
     if is_concrete(eta):
-        lam = np.linalg.eigvalsh(np.eye(W.shape[0]) - W)[1:]
+        lam = np.sort(1.0 - spec.eigenvalues)
         pmax = float(acc_gossip_eigenvalues(lam, T, l_min, l_max).max()) if co["gamma"] < 1 - 1e-12 else co["c3"] * l_max
         theta_max = 1.0 / (float(eta) * pmax)
     _validate("opapc", tau, eta, theta, L, theta_max, check)
@@ -276,4 +279,4 @@ def opapc(problem, W, *, T=None, step_size=None, tau=None, theta=None, x0=None, 
         "inv_c2": co["inv_c2"],
     }
     hp = _hp({"chi": chi, "T": T, "c1": c["c1"], "l_min": l_min, "l_max": l_max}, tau=tau, step_size=eta, theta=theta)
-    return make_algorithm(_build_opapc, params, convex_metrics, "opapc", hparams=hp)
+    return make_algorithm(_build_opapc, params, convex_metrics, "opapc", hparams=hp, spectrum=spec)

@@ -173,6 +173,12 @@ def _tail_fraction(T, Z, d, select) -> float:
     if k == 0:
         return 1.0
     _, qs, _, _, m, _, _, info = lapack.dtrsen(select.astype(np.int32), T, Z, job="N")
+    if info == 1:
+        # LAPACK could not swap two blocks: the eigenvalues on either side of this modulus level
+        # are too close to separate (e.g. a numerically split Jordan block, as heavy-ball gossip
+        # has at its extreme modes). They form one cluster, so ``d`` is not inside the subspace of
+        # the lower part alone: report it as outside, and the bisection moves to the higher level.
+        return 1.0
     if info != 0:
         raise np.linalg.LinAlgError(f"dtrsen failed to reorder the Schur form (info={info})")
     return float(np.linalg.norm(qs[:, int(m) :].T @ d) / np.linalg.norm(d))

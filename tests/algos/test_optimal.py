@@ -43,12 +43,12 @@ def _W(name):
 
 
 def _iters_to(values, eps):
-    """Steps (1-based) after which ``values / values0`` stays <= eps; inf if never."""
+    """Steps after which ``values / values0`` stays <= eps (entry k is step k); inf if never."""
     v = np.asarray(values, dtype=np.float64)
     above = np.flatnonzero(~(v <= eps))
     if len(above) == 0:
-        return 1
-    return int(above[-1]) + 2 if above[-1] + 1 < len(v) else np.inf
+        return 0
+    return int(above[-1]) + 1 if above[-1] + 1 < len(v) else np.inf
 
 
 # --- the Chebyshev polynomial against its definition ------------------------------
@@ -130,7 +130,7 @@ def test_chebyshev_gossip_is_one_round_per_step_and_time_varying():
     p = convex.averaging(16, 2, key=1)
     state, tr = algos.run(chebyshev_gossip(p, mixing.metropolis(graphs.ring(16))), key=0, num_steps=30)
     assert int(state.t) == 30
-    np.testing.assert_allclose(np.asarray(tr.communications), np.arange(1, 31))
+    np.testing.assert_allclose(np.asarray(tr.communications), np.arange(0, 31))
     co = chebyshev_coefficients(*gossip_spectrum(mixing.metropolis(graphs.ring(16))))
     assert abs(float(state.omega) - (1.0 + co["c1"] ** 2)) < 1e-6  # omega_k = 2 c2 T_{k-1}/T_k -> 2 c2 c1 = 1 + c1^2
 
