@@ -1,17 +1,34 @@
 """The papers' theorems as pure functions of constants, and their comparison with runs.
 
 Each bound has the name of the algorithm it is about (``bounds.extra`` for
-``algos.extra``) and the same hyperparameters, and returns a :class:`Bound`
-saying what kind of statement it is (explicit constants, order only, lower
-bound), its validity conditions and its source. ``bounds.compare(trace, bound)``
-fits a run's rate and says whether the guarantee holds; ``bounds.exact_rate``
-gives the exact asymptotic rate of a linear method on a quadratic.
+``algos.extra``) and takes either the run's Algorithm (``bounds.extra(algo)``) or
+the factory's arguments (``bounds.extra(problem, W, step_size=0.05)``); it returns
+a :class:`Bound` saying what kind of statement it is (``"explicit"``,
+``"computed"``, ``"instance"``, ``"order"``, ``"lower"``), its guaranteed curve
+(``envelope``), its validity conditions and its source.
+``bounds.compare(trace, bound, algo=algo)`` checks a run (or a vmapped batch of
+runs) against it at every recorded step; ``bounds.instance(algo)`` is the exact
+asymptotic rate of a linear method on a quadratic (``bounds.exact_rate``) as a
+two-sided, run-by-run checkable bound.
 """
 
-from bounds._check import Bound, Report, StepSizeError, check_scaling, compare, fit_exponent, fit_rate
+from bounds import envelopes
+from bounds._check import (
+    ArrayTrace,
+    BatchReport,
+    Bound,
+    Report,
+    StepSizeError,
+    check_scaling,
+    compare,
+    fit_exponent,
+    fit_rate,
+    signature,
+)
+from bounds._instance import instance
 from bounds.consensus.gossip import chebyshev_gossip, gossip, heavy_ball_gossip
 from bounds.convex.dgd import dgd, dgd_bias
-from bounds.convex.dsgd import dsgd
+from bounds.convex.dsgd import dsgd, dsgd_expectation
 from bounds.convex.exact import ExactSpectrum, exact_rate, exact_spectrum
 from bounds.convex.exact_diffusion import exact_diffusion
 from bounds.convex.extra import extra
@@ -24,6 +41,11 @@ from bounds.convex.opapc import apapc, opapc
 __all__ = [
     "Bound",
     "Report",
+    "BatchReport",
+    "ArrayTrace",
+    "envelopes",
+    "instance",
+    "signature",
     "StepSizeError",
     "check_scaling",
     "compare",
@@ -38,6 +60,7 @@ __all__ = [
     "dgd",
     "dgd_bias",
     "dsgd",
+    "dsgd_expectation",
     "extra",
     "nids",
     "exact_diffusion",

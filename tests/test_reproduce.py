@@ -62,3 +62,19 @@ def test_failing_claim_gives_nonzero_exit_and_interrupted_write_keeps_old_file(t
 def test_unknown_figure_is_a_clear_error():
     with pytest.raises(SystemExit, match="unknown figure"):
         cli.run_figure("no-such-figure")
+
+
+def test_convex_rates_fails_when_fewer_runs_are_judged_than_plotted():
+    from reproduce.convex_rates import run_by_run_claim
+
+    good = {10.0: {"extra": {"run_by_run": {"holds": True}}, "dgd": {"run_by_run": {"holds": True}}}}
+    ok, info = run_by_run_claim([good])
+    assert ok and info["runs_plotted"] == info["runs_judged"] == 2
+    unjudged = {10.0: {"extra": {"run_by_run": {"holds": None, "message": "order only"}}, "dgd": {"run_by_run": {"holds": True}}}}
+    ok, info = run_by_run_claim([unjudged])
+    assert not ok and info["runs_judged"] == 1 and info["not_judged"]
+    missing = {10.0: {"extra": {}}}
+    assert not run_by_run_claim([missing])[0]
+    violated = {10.0: {"extra": {"run_by_run": {"holds": False, "message": "FINDING"}}}}
+    ok, info = run_by_run_claim([violated])
+    assert not ok and info["violated"]

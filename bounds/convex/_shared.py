@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 
+def maybe_instance_rate(with_instance_rate: bool, algo) -> float | None:
+    """The exact asymptotic rate of ``algo`` (:func:`bounds.exact_rate`) when asked and the problem is affine, else None.
 
-def maybe_exact_rate(exact: bool, problem, make_algo: Callable) -> float | None:
-    """The exact asymptotic rate of ``make_algo()`` when ``exact`` and the problem is quadratic, else None."""
-    if not exact or getattr(problem, "name", "") != "quadratic":
+    Information beside an order bound; the run-by-run check is :func:`bounds.instance`.
+    """
+    if not with_instance_rate:
         return None
     from bounds.convex.exact import exact_rate  # local import: exact.py builds algorithms
 
-    return exact_rate(make_algo())
+    try:
+        return float(exact_rate(algo))
+    except ValueError:
+        return None

@@ -66,6 +66,11 @@ from scipy.linalg import lapack
 
 __all__ = ["exact_rate", "exact_spectrum", "ExactSpectrum"]
 
+# Moduli closer than this (relative) are one level: a defective (Jordan) eigenvalue, e.g. a critically
+# damped heavy-ball mode, is computed only to about sqrt(machine epsilon) = 1.5e-8, split into a pair,
+# and a selection boundary between the two halves makes LAPACK's reordering fail (dtrsen info=1).
+_MERGE = 1e-7
+
 
 class ExactSpectrum(NamedTuple):
     """Spectral data of a method's iteration matrix on one instance.
@@ -92,6 +97,41 @@ class ExactSpectrum(NamedTuple):
     affine_residual: float
     weight: float
     next_modulus: float
+    band_T: np.ndarray | None = None
+    band_z: np.ndarray | None = None
+    band_weight: float | None = None
+    band_next_modulus: float | None = None
+
+    def shape(self, steps) -> np.ndarray:
+        """``||T_b^k z_b|| / (rate^k ||z_b||)`` at ``steps``: the exact transient of the slowest modes.
+
+        ``T_b`` is the trailing block of a real Schur form of ``J`` reordered so that the *band* of
+        eigenvalues with modulus in ``[rate - 0.02 (1 - rate), rate]`` comes last, and ``z_b`` the
+        trailing Schur coordinates of the run's increment. Trailing Schur coordinates evolve on
+        their own, ``y_{k+1} = T_b y_k``, so this is exactly how the slowest modes' part of the
+        error grows relative to ``rate^k`` (``k`` for a Jordan block of size 2, bounded for
+        semisimple modes, a ``(1 - (r1/r2)^k)``-type transient for nearly equal roots), as a running
+        maximum over ``steps`` (so the bounded oscillation of complex pairs is not divided out).
+        """
+        k = np.asarray(steps, dtype=np.int64)
+        if self.band_T is None or self.rate <= 0.0 or not len(k):
+            return np.ones(k.shape)
+        M = self.band_T / self.rate
+        z = self.band_z / np.linalg.norm(self.band_z)
+        order = np.argsort(k)
+        out = np.empty(len(k))
+        cur, at = z, 0
+        for i in order:
+            step = int(max(k[i], 0))
+            if step > at:
+                cur = np.linalg.matrix_power(M, step - at) @ cur
+                at = step
+            out[i] = np.linalg.norm(cur)
+        # running maximum over the given steps: keeps the polynomial (Jordan) growth and drops the
+        # oscillation a non-normal 2x2 block (complex pair) adds to the norm, which the trace's
+        # metric (another norm) does not share
+        out[order] = np.maximum.accumulate(out[order])
+        return out
 
 
 def _partition(state):
@@ -174,7 +214,7 @@ def _excited_rate(J: np.ndarray, d: np.ndarray, tol: float) -> tuple[float, np.n
     # merge moduli equal to rounding (conjugate pairs, numerically split Jordan blocks)
     merged = [levels[0]]
     for v in levels[1:]:
-        if v - merged[-1] > 1e-10 * max(1.0, v):
+        if v - merged[-1] > _MERGE * max(1.0, v):
             merged.append(v)
         else:
             merged[-1] = v
@@ -195,6 +235,45 @@ def _excited_rate(J: np.ndarray, d: np.ndarray, tol: float) -> tuple[float, np.n
     return rate, eig, weight, float(levels[hi - 1])
 
 
+def _band(J: np.ndarray, d: np.ndarray, rate: float, band_tol: float = 0.02):
+    """Trailing Schur block of the band ``rate - band_tol (1 - rate) <= |lambda| <= rate`` and ``d``'s
+    coordinates in it; plus ``d``'s weight outside the faster modes and the next modulus below the band."""
+    T, Z = scipy.linalg.schur(J, output="real")
+    eig = _schur_eigs(T)
+    mod = np.abs(eig)
+    lo = rate - band_tol * (1.0 - rate)
+    in_band = (mod >= lo * (1.0 - _MERGE)) & (mod <= rate * (1.0 + _MERGE) + 1e-300)
+    lead = _select_mask(T, ~in_band)
+    m = int(lead.sum())
+    if m == len(lead):
+        return None, None, 0.0, 0.0
+    Ts, qs, _, _, mm, _, _, info = lapack.dtrsen(lead.astype(np.int32), T, Z, job="N")
+    if info != 0:
+        raise np.linalg.LinAlgError(f"dtrsen failed to reorder the Schur form (info={info})")
+    mm = int(mm)
+    Tb = np.array(Ts[mm:, mm:])
+    zb = qs[:, mm:].T @ d
+    below = mod[mod < lo * (1.0 - _MERGE)]
+    next_mod = float(below.max()) if below.size else 0.0
+    weight = float(np.linalg.norm(zb) / np.linalg.norm(d))
+    return Tb, zb, weight, next_mod
+
+
+def _select_mask(T: np.ndarray, sel: np.ndarray) -> np.ndarray:
+    """``sel`` with 2x2 blocks (conjugate pairs) selected together."""
+    sel = sel.copy()
+    n = T.shape[0]
+    i = 0
+    while i < n:
+        if i + 1 < n and T[i + 1, i] != 0.0:
+            both = bool(sel[i] or sel[i + 1])
+            sel[i] = sel[i + 1] = both
+            i += 2
+        else:
+            i += 1
+    return sel
+
+
 def _schur_eigs(T: np.ndarray) -> np.ndarray:
     """Eigenvalues of a real quasi-upper-triangular ``T``, in diagonal order."""
     n = T.shape[0]
@@ -212,7 +291,7 @@ def _schur_eigs(T: np.ndarray) -> np.ndarray:
 
 def _select(T: np.ndarray, mod: np.ndarray, rho: float) -> np.ndarray:
     """Selection vector for ``dtrsen``: eigenvalues with ``|lambda| <= rho`` (pairs selected together)."""
-    sel = mod <= rho * (1.0 + 1e-10) + 1e-300
+    sel = mod <= rho * (1.0 + _MERGE) + 1e-300
     n = T.shape[0]
     i = 0
     while i < n:  # a 2x2 block's two eigenvalues share a modulus: select both or neither
@@ -257,7 +336,10 @@ def exact_spectrum(algo, *, key=0, warmup: int = 2, tol: float = 1e-9, affine_to
     rate, eig, weight, next_mod = _excited_rate(J, d, tol)
     keep = np.abs(eig - 1.0) > 1e-6
     nonunit = float(np.max(np.abs(eig[keep]))) if keep.any() else 0.0
-    return ExactSpectrum(rate, eig, int(J.shape[0]), nonunit, resid, weight, next_mod)
+    Tb = zb = bw = bn = None
+    if 0.0 < rate < 1.0 and np.linalg.norm(d) > 0:
+        Tb, zb, bw, bn = _band(J, d, rate)
+    return ExactSpectrum(rate, eig, int(J.shape[0]), nonunit, resid, weight, next_mod, Tb, zb, bw, bn)
 
 
 def exact_rate(algo, *, key=0, warmup: int = 2, tol: float = 1e-9) -> float:

@@ -11,7 +11,6 @@ EXTRA; its explicit constants were not read.
 
 from __future__ import annotations
 
-from algos.convex.exact_diffusion import default_step_size
 from algos.convex.exact_diffusion import exact_diffusion as _ed_algo
 from bounds._check import Bound
 from bounds.convex.nids import separated_order_bound
@@ -26,8 +25,8 @@ SOURCE = (
 )
 
 
-def exact_diffusion(problem, W, step_size=None, *, exact: bool = False) -> Bound:
-    """Exact diffusion: order of its complexity and the step-size condition ``alpha < 2/L``."""
+def exact_diffusion(problem_or_algo, W=None, step_size=None, *, x0=None, with_instance_rate: bool = False) -> Bound:
+    """Exact diffusion: order of its complexity and the step-size condition ``alpha < 2/L`` (takes the algorithm too)."""
     return separated_order_bound(
-        "exact_diffusion", problem, W, step_size, default_step_size, _ed_algo, SOURCE, exact
+        "exact_diffusion", problem_or_algo, W, step_size, x0, _ed_algo, SOURCE, with_instance_rate
     )

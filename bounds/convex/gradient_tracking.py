@@ -26,36 +26,34 @@ from __future__ import annotations
 
 import math
 
-from algos.convex import _stepsize
-from algos.convex._common import check_problem_and_W
-from algos.convex.gradient_tracking import default_step_size
 from algos.convex.gradient_tracking import gradient_tracking as _gt_algo
-from bounds._check import Bound
-from bounds.convex._shared import maybe_exact_rate
+from bounds._args import as_algorithm, dense_W, hp, spectrum_of
+from bounds._check import Bound, signature
+from bounds.convex._shared import maybe_instance_rate
 
 __all__ = ["gradient_tracking"]
 
 
-def gradient_tracking(problem, W, step_size=None, *, exact: bool = False) -> Bound:
+def gradient_tracking(problem_or_algo, W=None, step_size=None, *, x0=None, with_instance_rate: bool = False) -> Bound:
     """DIGing: order of its complexity and the (worst-case quadratic) step-size condition.
 
     Args:
-        problem: the :class:`problems.convex.Problem`.
-        W: mixing matrix.
-        step_size: ``alpha``; default resolved as :func:`algos.convex.gradient_tracking.gradient_tracking`.
-        exact: also compute the exact rate (spectral radius, quadratics only) into ``exact_rate``.
+        problem_or_algo: the run's :class:`algos.Algorithm`, or the problem (then ``W``, ``step_size``
+            as in :func:`algos.gradient_tracking`; the default step comes from the factory).
+        with_instance_rate: also compute the exact rate into ``instance_rate`` (information).
 
     Returns:
         ``Bound(kind="order")``, exponents ``{"kappa": 1, "1/p": 1}``; ``complexity`` gives
         iterations = gradient calls, communications = 2 x iterations (unit constant; a scaling law).
     """
-    W = check_problem_and_W(problem, W, "gradient_tracking")
-    L, mu = _stepsize.constants(problem, "gradient_tracking")
-    spec = _stepsize.spectrum(W)
-    alpha = default_step_size(problem, W) if step_size is None else float(step_size)
+    algo = as_algorithm("gradient_tracking", _gt_algo, problem_or_algo, W, step_size=step_size, x0=x0)
+    problem = algo.params["problem"]
+    L, mu = float(problem.L), float(problem.mu)
+    _, lam_n, slem = spectrum_of(algo)
+    alpha = hp(algo, "step_size")
     kappa = L / mu
-    p = 1.0 - spec.slem**2
-    c = (1.0 + spec.lambda_n) / 2.0
+    p = 1.0 - slem**2
+    c = (1.0 + lam_n) / 2.0
 
     def iterations(eps):
         return kappa / (p * c) * math.log(1.0 / eps) if p > 0 and c > 0 else math.inf
@@ -79,11 +77,13 @@ def gradient_tracking(problem, W, step_size=None, *, exact: bool = False) -> Bou
         exponents={"kappa": 1.0, "1/p": 1.0},
         conditions={
             "step_size > 0": alpha > 0.0,
-            "step_size < (1 + lambda_n(W))^2 / (2L)": alpha < (1.0 + spec.lambda_n) ** 2 / (2.0 * L),
+            "step_size < (1 + lambda_n(W))^2 / (2L)": alpha < (1.0 + lam_n) ** 2 / (2.0 * L),
             "W mixes (p > 0)": p > 0.0,
         },
-        params={"step_size": alpha, "L": L, "mu": mu, "kappa": kappa, "p": p, "c": c, "lambda_n": spec.lambda_n},
-        exact_rate=maybe_exact_rate(exact, problem, lambda: _gt_algo(problem, W, alpha, check=False)),
+        params={"step_size": alpha, "L": L, "mu": mu, "kappa": kappa, "p": p, "c": c, "lambda_n": lam_n},
+        instance_rate=maybe_instance_rate(with_instance_rate, algo),
+        signature=signature(problem, dense_W(algo)),
+        hparams={"step_size": alpha},
         notes=(
             "Order only (the complexity is recalled, its constants unknown; c is a label). "
             "compare() returns holds=None; check the kappa exponent with bounds.check_scaling."

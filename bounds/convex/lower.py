@@ -24,13 +24,15 @@ with the stated exponents.
 
 from __future__ import annotations
 
+import numpy as np
+
 from algos.consensus.chebyshev_gossip import gossip_spectrum
 from bounds._check import Bound
 
 __all__ = ["scaman_lower_bound"]
 
 
-def scaman_lower_bound(problem, W, *, x_axis: str = "gradient_calls") -> Bound:
+def scaman_lower_bound(problem, W=None, *, x_axis: str = "gradient_calls") -> Bound:
     """Scaman et al. (2017) lower bound, order only.
 
     Args:
@@ -45,7 +47,9 @@ def scaman_lower_bound(problem, W, *, x_axis: str = "gradient_calls") -> Bound:
     """
     if x_axis not in ("gradient_calls", "communications"):
         raise ValueError(f"x_axis must be 'gradient_calls' or 'communications', got {x_axis!r}")
-    l_min, l_max = gossip_spectrum(W)
+    if hasattr(problem, "params") and hasattr(problem, "hparams"):  # an Algorithm
+        problem, W = problem.params["problem"], problem.params["W"]
+    l_min, l_max = gossip_spectrum(np.asarray(W, dtype=np.float64))
     kappa = float(problem.L) / float(problem.mu)
     exps = {"kappa": 0.5} if x_axis == "gradient_calls" else {"kappa": 0.5, "chi": 0.5}
     return Bound(

@@ -23,12 +23,10 @@ from __future__ import annotations
 
 import math
 
-from algos.convex import _stepsize
-from algos.convex._common import check_problem_and_W
-from algos.convex.nids import default_step_size
 from algos.convex.nids import nids as _nids_algo
-from bounds._check import Bound
-from bounds.convex._shared import maybe_exact_rate
+from bounds._args import as_algorithm, dense_W, hp, spectrum_of
+from bounds._check import Bound, signature
+from bounds.convex._shared import maybe_instance_rate
 
 __all__ = ["nids"]
 
@@ -39,14 +37,15 @@ SOURCE = (
 )
 
 
-def separated_order_bound(name, problem, W, step_size, default, make_algo, source, exact) -> Bound:
+def separated_order_bound(name, problem_or_algo, W, step_size, x0, make_algo, source, with_instance_rate) -> Bound:
     """The NIDS / exact diffusion order bound (shared by :mod:`bounds.convex.exact_diffusion`)."""
-    W = check_problem_and_W(problem, W, name)
-    L, mu = _stepsize.constants(problem, name)
-    spec = _stepsize.spectrum(W)
-    alpha = default(problem, W) if step_size is None else float(step_size)
+    algo = as_algorithm(name, make_algo, problem_or_algo, W, step_size=step_size, x0=x0)
+    problem = algo.params["problem"]
+    L, mu = float(problem.L), float(problem.mu)
+    lam2, _, _ = spectrum_of(algo)
+    alpha = hp(algo, "step_size")
     kappa = L / mu
-    gap2 = 1.0 - spec.lambda_2
+    gap2 = 1.0 - lam2
 
     def iterations(eps):
         return (kappa + 1.0 / gap2) * math.log(1.0 / eps) if gap2 > 0 else math.inf
@@ -64,8 +63,10 @@ def separated_order_bound(name, problem, W, step_size, default, make_algo, sourc
             "step_size < 2 / L": alpha < 2.0 / L,
             "W connected (lambda_2 < 1)": gap2 > 0.0,
         },
-        params={"step_size": alpha, "L": L, "mu": mu, "kappa": kappa, "lambda_2": spec.lambda_2},
-        exact_rate=maybe_exact_rate(exact, problem, lambda: make_algo(problem, W, alpha, check=False)),
+        params={"step_size": alpha, "L": L, "mu": mu, "kappa": kappa, "lambda_2": lam2},
+        instance_rate=maybe_instance_rate(with_instance_rate, algo),
+        signature=signature(problem, dense_W(algo)),
+        hparams={"step_size": alpha},
         notes=(
             "Order only: iterations ~ kappa + 1/(1 - lambda_2) (network and function terms separated). "
             "The complexity functions carry the unknown absolute constant set to 1. compare() returns holds=None; "
@@ -74,16 +75,15 @@ def separated_order_bound(name, problem, W, step_size, default, make_algo, sourc
     )
 
 
-def nids(problem, W, step_size=None, *, exact: bool = False) -> Bound:
+def nids(problem_or_algo, W=None, step_size=None, *, x0=None, with_instance_rate: bool = False) -> Bound:
     """NIDS (``W_bar = (I + W)/2``): order of its complexity and the step-size condition ``alpha < 2/L``.
 
     Args:
-        problem: the :class:`problems.convex.Problem`.
-        W: mixing matrix.
-        step_size: ``alpha``; default ``1/L`` as in :func:`algos.convex.nids.nids`.
-        exact: also compute the exact rate (spectral radius, quadratics only) into ``exact_rate``.
+        problem_or_algo: the run's :class:`algos.Algorithm`, or the problem (then ``W``, ``step_size``
+            as in :func:`algos.nids`; the default ``1/L`` comes from the factory).
+        with_instance_rate: also compute the exact rate into ``instance_rate`` (information).
 
     Returns:
         ``Bound(kind="order")``, exponents ``{"kappa": 1, "1/(1-lambda_2)": 1}``.
     """
-    return separated_order_bound("nids", problem, W, step_size, default_step_size, _nids_algo, SOURCE, exact)
+    return separated_order_bound("nids", problem_or_algo, W, step_size, x0, _nids_algo, SOURCE, with_instance_rate)

@@ -240,10 +240,15 @@ def test_bad_inputs_raise_clear_errors():
 
 
 def test_exact_rate_rejects_non_affine_steps():
-    p = convex.quadratic(N_NODES, DIM, L=1.0, mu=0.1, key=1, sigma=1.0)
     W = mixing.metropolis(graphs.ring(N_NODES))
-    spec = exact_spectrum(dsgd(p, W))  # noise does not depend on the state: still affine, same J as sigma = 0
-    assert spec.rate < 1.0
+    logistic = convex.logistic(N_NODES, DIM, samples_per_node=6, key=1)
+    with pytest.raises(ValueError, match="not affine"):
+        exact_spectrum(extra(logistic, W))  # the logistic gradient is not affine in x
+    with pytest.raises(ValueError, match="not affine"):
+        exact_spectrum(dgd(logistic, W))
+    p = convex.quadratic(N_NODES, DIM, L=1.0, mu=0.1, key=1, sigma=1.0)
+    spec = exact_spectrum(dsgd(p, W))  # additive noise with a fixed key: still affine, same J as sigma = 0
+    assert spec.rate < 1.0  # (bounds.instance refuses it: the run is random, see tests/bounds)
     # conserved modes: gradient tracking has eigenvalue 1, yet its rate is below 1
     gt = exact_spectrum(gradient_tracking(p, W))
     assert np.min(np.abs(gt.eigenvalues - 1.0)) < 1e-8 and gt.rate < 1.0

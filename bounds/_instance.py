@@ -1,0 +1,100 @@
+"""The ``"instance"`` bound of any linear time-invariant method on an affine problem.
+
+On quadratic and least-squares problems (gradients affine in ``x``, no gradient noise) one step
+of DGD, EXTRA, NIDS, exact diffusion, gradient tracking, MSDA, APAPC, OPAPC, gossip or heavy-ball
+gossip is an affine map of the state. :func:`bounds.exact_rate` gives the exact asymptotic rate
+``r*`` of the run: the spectral radius of the iteration matrix on the modes the run excites.
+:func:`instance` turns it into a :class:`Bound` of kind ``"instance"``, judged run by run by
+:func:`bounds.compare`: two-sided, the rate fitted on the run must lie within ``tol (1 - r*)``
+of ``r*`` (default ``tol = 0.02``, 2% of the gap: the tolerance at which the classical methods'
+fitted rates are tested against the exact rate in tests/algos, and larger than the Theil–Sen
+fit's scatter on these runs, measured below 0.5% of the gap).
+
+Before fitting, ``compare`` divides out the exact transient of the slowest modes
+(:meth:`ExactSpectrum.shape`: Jordan blocks of critically damped accelerated methods make the
+error ``~ k r*^k``, which would bias a finite-window fit upward by about ``exp(1/k)``).
+
+Which metric: ``dist_to_opt`` for the exact methods (the error converges to 0 at ``r*``);
+``increment_norm`` for DGD (its iterates converge to a biased fixed point, not to ``x*``, and
+the increments decay at ``r*``); ``consensus_error`` for gossip methods.
+"""
+
+from __future__ import annotations
+
+from bounds._check import Bound, signature
+
+__all__ = ["instance", "DEFAULT_METRIC", "INSTANCE_TOL"]
+
+INSTANCE_TOL = 0.02
+DEFAULT_METRIC = {
+    "dgd": "increment_norm",
+    "gossip": "consensus_error",
+    "heavy_ball_gossip": "consensus_error",
+    "chebyshev_gossip": "consensus_error",
+}
+
+
+def _is_stochastic(algo) -> bool:
+    """Does one step depend on its key? (Two keys, same state: different results means randomness.)"""
+    import jax
+    import numpy as np
+
+    init, step = algo.build(algo.params)
+    s = init(jax.random.PRNGKey(0))
+    a = jax.tree_util.tree_leaves(step(jax.random.PRNGKey(1), s)[0])
+    b = jax.tree_util.tree_leaves(step(jax.random.PRNGKey(2), s)[0])
+    return any(not np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a, b))
+
+
+def instance(algo, *, metric: str | None = None, tol: float = INSTANCE_TOL, key=0) -> Bound:
+    """Exact asymptotic rate of ``algo`` on its (affine) problem, as a two-sided ``"instance"`` bound.
+
+    Args:
+        algo: the run's :class:`algos.Algorithm`.
+        metric: the trace field (default per method: see the module docstring).
+        tol: two-sided tolerance as a fraction of ``1 - r*``.
+        key: fixed key for the linearization (deterministic methods ignore it).
+
+    Raises:
+        ValueError: the step is not affine in the state (logistic problem, a time-varying
+            recurrence such as Chebyshev gossip), or it is random (gradient noise: with a fixed key
+            a noisy step is still affine, but the run is not that one linear recursion): there is
+            no instance rate.
+    """
+    from bounds.convex.exact import exact_spectrum
+
+    if _is_stochastic(algo):
+        raise ValueError(
+            f"bounds.instance: algos.{algo.name} draws random numbers in its step (gradient noise); its runs are "
+            "not the linear recursion whose rate exact_rate computes. Use an expectation bound (e.g. bounds.dsgd_expectation)"
+        )
+    spec = exact_spectrum(algo, key=key)
+    problem = algo.params["problem"]
+    W = algo.params.get("W")
+    r = float(spec.rate)
+    hparams = {k: v for k, v in (algo.hparams or {}).items() if isinstance(v, float)}
+    return Bound(
+        name=f"{algo.name}_instance",
+        kind="instance",
+        method=algo.name,
+        source=(
+            "ratebench: spectral radius of the method's iteration matrix on the modes the run excites "
+            "(bounds.exact_rate, jacfwd of one step + real Schur form); exact for this instance"
+        ),
+        metric=metric or DEFAULT_METRIC.get(algo.name, "dist_to_opt"),
+        x_axis="steps",
+        instance_rate=r,
+        instance_tol=float(tol),
+        instance_shape=spec.shape,
+        instance_weight=spec.band_weight,
+        instance_next_modulus=spec.band_next_modulus,
+        signature=signature(problem, W),
+        hparams=hparams,
+        conditions={"exact rate below 1 (the run converges)": r < 1.0},
+        params={"state_dim": spec.state_dim, "affine_residual": spec.affine_residual, "weight": spec.weight,
+                "next_modulus": spec.next_modulus},  # fmt: skip
+        notes=(
+            f"Two-sided: fitted rate within {tol:g} (1 - r*) of r* = {r:.6f}; one-sided (fitted <= r* + tol) "
+            "when the slowest excited modes cannot show within the run's float64 range."
+        ),
+    )
