@@ -100,7 +100,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     setup_jax(None)
     res = {"machine": machine(), "command": "python -m benchmarks.engine" + (" --quick" if args.quick else "")}
-    res["metric_overhead"] = metric_overhead(200 if args.quick else 2000, 3 if args.quick else 9)
+    res["metric_overhead"] = metric_overhead(200 if args.quick else 2000, 3 if args.quick else 5)
     res["factory"] = factory_time(2 if args.quick else 5)
     res["memory"] = memory(10**5 if args.quick else 10**7, 10**2 if args.quick else 10**4, 10**3 if args.quick else 10**4, 1 if args.quick else 10)
     print(md_table(["problem", "algo", "us/step recorded every step", "us/step recorded once", "overhead"],

@@ -45,24 +45,8 @@ def geometric(rate: float, C: float = 1.0, p: float = 0.0, *, relative: bool = T
     return envelope
 
 
-def power_law(C: float, a: float, b: float = 0.0, *, relative: bool = False, k0: int = 1):
-    """``C k^-a (log k)^b`` for ``k >= k0`` (``+inf`` before; ``k0 >= 2`` when ``b > 0``)."""
-    _check(C, k0)
-    if b > 0 and k0 < 2:
-        raise ValueError("with a log factor (b > 0) the curve vanishes at k = 1: state it from k0 >= 2")
-
-    def envelope(k, ref):
-        k = np.asarray(k, dtype=np.float64)
-        kk = np.maximum(k, max(k0, 1))
-        out = C * np.power(kk, -a) * np.power(np.log(kk), b)
-        out = out * ref if relative else out
-        return np.where(k >= k0, out, np.inf)
-
-    return envelope
-
-
-def growth(C: float, a: float, b: float = 0.0, *, relative: bool = False, k0: int = 1):
-    """``C k^a (log k)^b`` for ``k >= k0`` (``+inf`` before): regret or cumulative-cost curves."""
+def _log_power(C: float, a: float, b: float, relative: bool, k0: int):
+    """``C k^a (log k)^b`` for ``k >= k0`` (``+inf`` before), shared by :func:`power_law` and :func:`growth`."""
     _check(C, k0)
     if b > 0 and k0 < 2:
         raise ValueError("with a log factor (b > 0) the curve vanishes at k = 1: state it from k0 >= 2")
@@ -75,3 +59,13 @@ def growth(C: float, a: float, b: float = 0.0, *, relative: bool = False, k0: in
         return np.where(k >= k0, out, np.inf)
 
     return envelope
+
+
+def power_law(C: float, a: float, b: float = 0.0, *, relative: bool = False, k0: int = 1):
+    """``C k^-a (log k)^b`` for ``k >= k0`` (``+inf`` before; ``k0 >= 2`` when ``b > 0``)."""
+    return _log_power(C, -a, b, relative, k0)
+
+
+def growth(C: float, a: float, b: float = 0.0, *, relative: bool = False, k0: int = 1):
+    """``C k^a (log k)^b`` for ``k >= k0`` (``+inf`` before): regret or cumulative-cost curves."""
+    return _log_power(C, a, b, relative, k0)

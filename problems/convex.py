@@ -786,29 +786,23 @@ def averaging(n_nodes: int, dim: int, key: int = 0, *, scale: float = 1.0, sigma
 
 
 # --- what a run records (the convex family's metrics) ----------------------------------
+def _distance_instant(params, state, info) -> dict:
+    """``dist_to_opt`` and ``consensus_error`` of node-stacked iterates ``state.X`` (n, d)."""
+    del info
+    p = params["problem"]
+    X = state.X
+    x_bar = jnp.mean(X, axis=0)
+    return {
+        "dist_to_opt": jnp.mean(jnp.linalg.norm(X - p.x_star, axis=1)),
+        "consensus_error": jnp.sqrt(jnp.mean(jnp.sum((X - x_bar) ** 2, axis=1))),
+    }
+
+
 def _convex_instant(params, state, info) -> dict:
-    """Metrics of a convex method whose state has node-stacked iterates ``X`` (n, d)."""
-    del info
-    p = params["problem"]
-    X = state.X
-    x_bar = jnp.mean(X, axis=0)
-    return {
-        "dist_to_opt": jnp.mean(jnp.linalg.norm(X - p.x_star, axis=1)),
-        "consensus_error": jnp.sqrt(jnp.mean(jnp.sum((X - x_bar) ** 2, axis=1))),
-        "suboptimality": p.suboptimality(x_bar),
-    }
-
-
-def _consensus_instant(params, state, info) -> dict:
-    """Metrics of a consensus (averaging) method: nothing but the iterates' spread and target."""
-    del info
-    p = params["problem"]
-    X = state.X
-    x_bar = jnp.mean(X, axis=0)
-    return {
-        "consensus_error": jnp.sqrt(jnp.mean(jnp.sum((X - x_bar) ** 2, axis=1))),
-        "dist_to_opt": jnp.mean(jnp.linalg.norm(X - p.x_star, axis=1)),
-    }
+    """The distances plus ``suboptimality`` = ``f(x_bar) - f*``."""
+    out = _distance_instant(params, state, info)
+    out["suboptimality"] = params["problem"].suboptimality(jnp.mean(state.X, axis=0))
+    return out
 
 
 #: The convex family's recorder: ``dist_to_opt`` = ``(1/n) sum_i ||x_i - x*||`` (primary: a run is
@@ -817,12 +811,6 @@ def _consensus_instant(params, state, info) -> dict:
 #: ``suboptimality`` = ``f(x_bar) - f*`` (:meth:`Problem.suboptimality`, O(d^2) on quadratic-type
 #: problems). ``params["problem"]`` is the :class:`Problem`; the state has ``X`` (n, d).
 metrics = Metrics(instant=_convex_instant, primary="dist_to_opt")
-
-def _distance_instant(params, state, info) -> dict:
-    """The convex metrics without ``suboptimality`` (no evaluation of the objective)."""
-    m = _consensus_instant(params, state, info)
-    return {"dist_to_opt": m["dist_to_opt"], "consensus_error": m["consensus_error"]}
-
 
 #: The convex metrics without ``suboptimality``, for problems whose objective costs as much as a
 #: step (logistic: ``f(x_bar)`` evaluates all n m samples' log-losses, as many transcendental
@@ -833,4 +821,4 @@ distance_metrics = Metrics(instant=_distance_instant, primary="dist_to_opt")
 #: The consensus family's recorder (gossip, Chebyshev and heavy-ball gossip): ``consensus_error``
 #: (primary) and ``dist_to_opt`` (the distance to ``x*``, which is the target of gossip on
 #: :func:`averaging` only: gossip converges to the mean of its start).
-consensus_metrics = Metrics(instant=_consensus_instant, primary="consensus_error")
+consensus_metrics = Metrics(instant=_distance_instant, primary="consensus_error")
