@@ -252,3 +252,20 @@ def test_exact_rate_rejects_non_affine_steps():
     # conserved modes: gradient tracking has eigenvalue 1, yet its rate is below 1
     gt = exact_spectrum(gradient_tracking(p, W))
     assert np.min(np.abs(gt.eigenvalues - 1.0)) < 1e-8 and gt.rate < 1.0
+
+
+@pytest.mark.parametrize("rule", ["metropolis", "best_constant", "lazy"])
+def test_dgd_default_step_minimizes_its_contraction_factor(rule):
+    # q(alpha) = max(|1 - alpha mu|, |lambda_n - alpha L|) is minimal at (1 + lambda_n)/(L + mu),
+    # where it equals 1 - mu (1 + lambda_n)/(L + mu) (the claim of algos/convex/dgd.py)
+    g = graphs.erdos_renyi(10, 0.4, seed=3)
+    W = {"metropolis": mixing.metropolis, "best_constant": mixing.best_constant,
+         "lazy": lambda g: mixing.lazy(mixing.metropolis(g))}[rule](g)  # fmt: skip
+    p = convex.quadratic(10, 3, L=7.0, mu=0.5, key=0)
+    lam_n = mixing.spectrum(W).lambda_n
+    a = dgd(p, W).hparams["step_size"]
+    assert a == pytest.approx((1 + lam_n) / 7.5, rel=1e-12)
+    q = lambda s: max(abs(1 - s * 0.5), abs(lam_n - s * 7.0))  # noqa: E731
+    grid = np.linspace(1e-4, (1 + lam_n) / 7.0, 2001)
+    assert q(a) <= min(q(s) for s in grid) + 1e-12
+    assert q(a) == pytest.approx(1 - 0.5 * (1 + lam_n) / 7.5, rel=1e-12)
