@@ -32,7 +32,8 @@ with ``v_i`` the eigenvectors and ``p_i, q_i`` the softmax weights of
 so one gradient needs only the eigenpairs whose weight is not negligible: a
 block of extreme eigenvectors at each end of the spectrum (the block is grown
 until its last eigenvalue is ``30 mu`` below the extreme one, so the neglected
-weights are below ``e^-30``).  The blocks come from dense ``eigh`` on small
+weights are below ``e^-30``, but to at most ``KMAX`` vectors: for large ``mu``
+the window is truncated there and ``F_mu`` is only approximated).  The blocks come from dense ``eigh`` on small
 graphs and from LOBPCG on the sparse ``W`` otherwise, warm-started from the
 previous block (``eigsh`` as a fallback).  ``mu`` is decreased geometrically
 (continuation) and each stage is minimised by L-BFGS(-B), warm-started.
