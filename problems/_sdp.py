@@ -20,7 +20,7 @@ As an SDP in the variables ``(w, s)``::
 
 Solver paths (``solver=`` argument):
 
-``"ipm"`` (what ``"auto"`` uses)
+``"ipm"`` (what ``"auto"`` uses up to about 2,500 edges)
     A primal-dual interior-point method written for this problem (HKM
     direction, Mehrotra predictor-corrector, dual-feasible iterates).  Every
     edge's coefficient matrix ``a_e a_e^T`` is rank one, so the Schur complement
@@ -37,6 +37,10 @@ Solver paths (``solver=`` argument):
 ``solve_fmmc_naive`` / ``solve_fdla_naive``
     The textbook dense cvxpy model (a dense symmetric ``n x n`` variable and the
     dense ``J`` inside both LMIs), kept as the benchmark baseline.
+
+``"first_order"`` (what ``"auto"`` uses past about 2,500 edges, see ``choose_method``)
+    Smoothed-SLEM L-BFGS with sparse block eigensolvers and a low-rank dual
+    certificate; see :mod:`problems._sdp_first_order`.
 
 Whatever the path, the returned matrix is rebuilt from ``w`` (so it is exactly
 symmetric, supported on the graph, with unit row sums up to rounding), the
@@ -96,10 +100,23 @@ __all__ = [
     "solve_fdla_naive",
     "dual_lower_bound",
     "SOLVERS",
+    "choose_method",
+    "predicted_ipm_cost",
 ]
 
 #: Accepted values of ``solver=`` (case-insensitive).
-SOLVERS = ("auto", "ipm", "clarabel", "scs")
+SOLVERS = ("auto", "ipm", "clarabel", "scs", "first_order")
+
+#: Measured reference for the exact interior point's cost (benchmarks/RESULTS.md,
+#: section 5: FMMC on a 200-node geometric graph, m = 892 edges, 2.65 s).  Its
+#: per-iteration cost is dominated by the m x m Newton matrix (O(m^3) Cholesky,
+#: 8 m^2 bytes), so the predicted time is scaled as m^3.
+IPM_REFERENCE_EDGES = 892
+IPM_REFERENCE_SECONDS = 2.65
+#: Policy of ``solver="auto"``: use the exact interior point while its predicted
+#: time is at most this many seconds (about m <= 2,500 edges), else the
+#: first-order solver of :mod:`problems._sdp_first_order`.
+AUTO_IPM_MAX_SECONDS = 60.0
 
 
 class SDPSolveError(RuntimeError, ValueError):
@@ -124,6 +141,12 @@ class SDPCertificate:
             solver, repair and certificate).
         status: ``"optimal"`` or ``"optimal_inaccurate"`` (the solver stopped
             before its tolerance; ``gap`` says how far from optimal).
+        method: ``"exact"`` (interior point / cvxpy) or ``"first_order"``.
+        dual: the dual point behind ``lower_bound`` when it is exposed: a
+            :class:`problems._sdp_first_order.LowRankDual` for the first-order
+            path (re-check it with
+            :func:`problems._sdp_first_order.certified_lower_bound`), ``None``
+            for the exact paths.
     """
 
     slem: float
@@ -132,6 +155,8 @@ class SDPCertificate:
     solver: str
     solve_time_s: float
     status: str
+    method: str = "exact"
+    dual: object | None = None
 
 
 # ----------------------------------------------------------------------------
@@ -808,11 +833,57 @@ def _solve_naive(kind, n, edges, solver="CLARABEL", tol=1e-8, return_certificate
 
 
 # ----------------------------------------------------------------------------
+# first-order path and the automatic choice
+# ----------------------------------------------------------------------------
+
+
+def predicted_ipm_cost(n: int, m: int) -> dict:
+    """Predicted cost of the exact interior point on a graph with ``n`` nodes and ``m`` edges.
+
+    Returns:
+        ``{"seconds": ..., "newton_bytes": ...}``: time scaled as ``m^3`` from the
+        measured reference (``IPM_REFERENCE_*``) and the size of the dense
+        ``m x m`` float64 Newton matrix.
+    """
+    m = max(int(m), 1)
+    return {
+        "seconds": IPM_REFERENCE_SECONDS * (m / IPM_REFERENCE_EDGES) ** 3,
+        "newton_bytes": 8.0 * m * m,
+    }
+
+
+def choose_method(n: int, m: int) -> str:
+    """What ``solver="auto"`` uses: ``"exact"`` while the predicted IPM time is at most
+    ``AUTO_IPM_MAX_SECONDS``, else ``"first_order"``."""
+    return "exact" if predicted_ipm_cost(n, m)["seconds"] <= AUTO_IPM_MAX_SECONDS else "first_order"
+
+
+def _solve_first_order(kind, n, ei, ej, tol, t0, return_certificate, time_limit_s):
+    from problems import _sdp_first_order as fo
+
+    w, s, lb, dual, _info = fo.solve_first_order(kind, n, ei, ej, tol=tol, time_limit_s=time_limit_s)
+    W = _weights_to_W(n, ei, ej, w)
+    if not return_certificate:
+        return W
+    cert = SDPCertificate(
+        slem=s,
+        lower_bound=lb,
+        gap=s - lb,
+        solver="first_order",
+        solve_time_s=time.perf_counter() - t0,
+        status="optimal" if s - lb <= tol else "optimal_inaccurate",
+        method="first_order",
+        dual=dual,
+    )
+    return W, cert
+
+
+# ----------------------------------------------------------------------------
 # public API
 # ----------------------------------------------------------------------------
 
 
-def _dispatch(kind, n, edges, solver, tol, return_certificate):
+def _dispatch(kind, n, edges, solver, tol, return_certificate, time_limit_s=None):
     t0 = time.perf_counter()
     if not isinstance(solver, str) or solver.lower() not in SOLVERS:
         raise SDPSolveError(f"unknown solver {solver!r}; choose one of {', '.join(repr(s) for s in SOLVERS)}")
@@ -825,11 +896,15 @@ def _dispatch(kind, n, edges, solver, tol, return_certificate):
         if return_certificate:
             return W, SDPCertificate(0.0, 0.0, 0.0, solver, time.perf_counter() - t0, "optimal")
         return W
+    if time_limit_s is not None and not (isinstance(time_limit_s, (int, float)) and time_limit_s > 0):
+        raise ValueError(f"time_limit_s must be a positive number of seconds or None, got {time_limit_s!r}")
+    if solver == "first_order" or (solver == "auto" and choose_method(n, len(ei)) == "first_order"):
+        return _solve_first_order(kind, n, ei, ej, tol, t0, return_certificate, time_limit_s)
     if solver == "ipm":
         return _solve_ipm(kind, n, ei, ej, tol, t0, return_certificate)
     if solver in ("clarabel", "scs"):
         return _solve_cvxpy_sparse(kind, n, ei, ej, solver, tol, t0, return_certificate)
-    # auto: the structured IPM, then cvxpy + Clarabel, then cvxpy + SCS.
+    # auto (small enough for the exact path): the structured IPM, then cvxpy + Clarabel, then cvxpy + SCS.
     errors = []
     for path in ("ipm", "clarabel", "scs"):
         try:
@@ -841,7 +916,15 @@ def _dispatch(kind, n, edges, solver, tol, return_certificate):
     raise SDPSolveError("every SDP solver path failed: " + " | ".join(errors))
 
 
-def solve_fmmc(n: int, edges: np.ndarray, *, solver: str = "auto", tol: float = 1e-8, return_certificate: bool = False):
+def solve_fmmc(
+    n: int,
+    edges: np.ndarray,
+    *,
+    solver: str = "auto",
+    tol: float = 1e-8,
+    return_certificate: bool = False,
+    time_limit_s: float | None = None,
+):
     """Fastest mixing Markov chain weights (Boyd, Diaconis & Xiao, SIAM Review 2004).
 
     Solves ``min ||W - 11^T/n||_2`` over symmetric, nonnegative, stochastic ``W``
@@ -852,12 +935,22 @@ def solve_fmmc(n: int, edges: np.ndarray, *, solver: str = "auto", tol: float = 
         n: number of nodes (labelled ``0..n-1``).
         edges: ``(m, 2)`` integer array of edges ``(i, j)`` with ``i < j``; the
             graph must be connected.
-        solver: ``"auto"`` (structured interior point, falling back to cvxpy
-            with Clarabel, then SCS), ``"ipm"``, ``"clarabel"`` or ``"scs"``.
-        tol: solver tolerance: relative duality gap ``(p - d) / (1 + |p| + |d|)``
+        solver: ``"auto"``, ``"ipm"``, ``"clarabel"``, ``"scs"`` or
+            ``"first_order"``.  ``"auto"`` picks the method from the predicted
+            cost (:func:`choose_method`): the exact structured interior point
+            (falling back to cvxpy with Clarabel, then SCS) while its predicted
+            time is at most ``AUTO_IPM_MAX_SECONDS`` (about 2,500 edges), else the
+            first-order solver (:mod:`problems._sdp_first_order`).  The
+            certificate's ``method`` and ``solver`` fields say which ran.
+        tol: exact paths: relative duality gap ``(p - d) / (1 + |p| + |d|)``
             and primal/dual infeasibility (``ipm``, Clarabel); ``eps`` of SCS
-            (at least 1e-7).  The certificate reports the achieved, rigorous gap.
+            (at least 1e-7).  First-order path: the target certified gap
+            ``slem - lower_bound``; if it is not reached the best answer is
+            returned with status ``"optimal_inaccurate"``.  The certificate
+            always reports the achieved, rigorous gap.
         return_certificate: also return an :class:`SDPCertificate`.
+        time_limit_s: first-order path only: stop optimising after this many
+            seconds and return the best certified point (``None``: no limit).
 
     Returns:
         ``W`` (``(n, n)`` float64), or ``(W, certificate)``.  ``W`` is exactly
@@ -868,10 +961,18 @@ def solve_fmmc(n: int, edges: np.ndarray, *, solver: str = "auto", tol: float = 
             solver answer infeasible beyond tolerance.
         ValueError: malformed or disconnected edge list.
     """
-    return _dispatch("fmmc", n, edges, solver, tol, return_certificate)
+    return _dispatch("fmmc", n, edges, solver, tol, return_certificate, time_limit_s)
 
 
-def solve_fdla(n: int, edges: np.ndarray, *, solver: str = "auto", tol: float = 1e-8, return_certificate: bool = False):
+def solve_fdla(
+    n: int,
+    edges: np.ndarray,
+    *,
+    solver: str = "auto",
+    tol: float = 1e-8,
+    return_certificate: bool = False,
+    time_limit_s: float | None = None,
+):
     """Fastest distributed linear averaging weights (Xiao & Boyd, Systems & Control Letters 2004).
 
     Solves ``min ||W - 11^T/n||_2`` over symmetric ``W = I - A diag(w) A^T``
@@ -882,12 +983,11 @@ def solve_fdla(n: int, edges: np.ndarray, *, solver: str = "auto", tol: float = 
         n: number of nodes (labelled ``0..n-1``).
         edges: ``(m, 2)`` integer array of edges ``(i, j)`` with ``i < j``; the
             graph must be connected.
-        solver: ``"auto"``, ``"ipm"``, ``"clarabel"`` or ``"scs"`` (see
-            :func:`solve_fmmc`).
-        tol: solver tolerance: relative duality gap ``(p - d) / (1 + |p| + |d|)``
-            and primal/dual infeasibility (``ipm``, Clarabel); ``eps`` of SCS
-            (at least 1e-7).  The certificate reports the achieved, rigorous gap.
+        solver: ``"auto"``, ``"ipm"``, ``"clarabel"``, ``"scs"`` or
+            ``"first_order"`` (see :func:`solve_fmmc`).
+        tol: see :func:`solve_fmmc` (for ``"first_order"``: the target certified gap).
         return_certificate: also return an :class:`SDPCertificate`.
+        time_limit_s: see :func:`solve_fmmc`.
 
     Returns:
         ``W`` (``(n, n)`` float64), or ``(W, certificate)``.
@@ -896,7 +996,7 @@ def solve_fdla(n: int, edges: np.ndarray, *, solver: str = "auto", tol: float = 
         SDPSolveError: unknown or unavailable solver or solver failure.
         ValueError: malformed or disconnected edge list.
     """
-    return _dispatch("fdla", n, edges, solver, tol, return_certificate)
+    return _dispatch("fdla", n, edges, solver, tol, return_certificate, time_limit_s)
 
 
 def solve_fmmc_naive(n: int, edges: np.ndarray, *, solver: str = "CLARABEL", tol: float = 1e-8, return_certificate: bool = False, timing: dict | None = None):

@@ -22,7 +22,8 @@ Rules:
     * :func:`lazy` — ``(I + W) / 2``.
     * :func:`fastest_mixing` (FMMC, Boyd, Diaconis & Xiao 2004) and
       :func:`fastest_averaging` (FDLA, Xiao & Boyd 2004) — semidefinite programs,
-      solved exactly; see :mod:`problems._sdp`.
+      solved exactly (:mod:`problems._sdp`) or, past about 2,500 edges, by a
+      first-order method with a certified gap (:mod:`problems._sdp_first_order`).
 
 Every function that returns a ``W`` validates it with :func:`check_mixing`.
 """
@@ -146,47 +147,79 @@ def lazy(W: np.ndarray) -> np.ndarray:
     return 0.5 * (np.eye(W.shape[0]) + W)
 
 
-def fastest_mixing(g: Graph, *, solver: str = "auto", tol: float = 1e-8, return_certificate: bool = False):
+def fastest_mixing(
+    g: Graph,
+    *,
+    solver: str = "auto",
+    tol: float = 1e-8,
+    return_certificate: bool = False,
+    time_limit_s: float | None = None,
+):
     """Fastest mixing Markov chain (FMMC) weights (Boyd, Diaconis & Xiao 2004).
 
     Solves ``minimize ||W - 11^T/n||_2`` over symmetric, nonnegative, stochastic
     ``W`` supported on ``g``.
 
+    Exact or first-order is chosen automatically from the predicted cost of
+    the exact interior point (:func:`problems._sdp.choose_method`: its
+    ``m x m`` Newton matrix, time scaled as ``m^3`` from a measured reference):
+    exact while the prediction is at most ``problems._sdp.AUTO_IPM_MAX_SECONDS``
+    (about 2,500 edges), else the first-order solver of
+    :mod:`problems._sdp_first_order`, whose certificate exposes a low-rank dual
+    point.  ``certificate.method`` (``"exact"`` / ``"first_order"``) and
+    ``certificate.solver`` say which ran.
+
     Args:
         g: connected graph.
-        solver: ``"auto"`` (fastest reliable path) or a solver name accepted by
-            :func:`problems._sdp.solve_fmmc` (e.g. ``"CLARABEL"``, ``"SCS"``).
-        tol: feasibility / optimality tolerance.
+        solver: ``"auto"``, ``"first_order"`` (force the first-order solver),
+            or an exact path accepted by :func:`problems._sdp.solve_fmmc`
+            (``"ipm"``, ``"clarabel"``, ``"scs"``).
+        tol: exact paths: feasibility / optimality tolerance; first-order: the
+            target certified gap ``slem - lower_bound`` (e.g. ``1e-4``).
         return_certificate: also return an :class:`problems._sdp.SDPCertificate`
             with a rigorous dual lower bound on the optimal SLEM.
+        time_limit_s: first-order only: stop optimising after this many seconds.
 
     Returns:
         ``W`` (n, n), or ``(W, certificate)``.
 
     Raises:
         DisconnectedGraphError: if ``g`` is disconnected.
-        problems._sdp.SDPSolveError: if no solver is available or the solve fails.
+        problems._sdp.SDPSolveError: unknown solver, no solver available, or the solve fails.
+        ValueError: ``tol`` outside (0, 1) or a non-positive ``time_limit_s``.
     """
     from problems import _sdp
 
     g = _require_graph(g, "fastest_mixing")
-    out = _sdp.solve_fmmc(g.n, g.edges, solver=solver, tol=tol, return_certificate=return_certificate)
+    out = _sdp.solve_fmmc(
+        g.n, g.edges, solver=solver, tol=tol, return_certificate=return_certificate, time_limit_s=time_limit_s
+    )
     W = out[0] if return_certificate else out
     check_mixing(W, g, nonnegative=True, atol=max(tol, 1e-9) * 10)
     return out
 
 
-def fastest_averaging(g: Graph, *, solver: str = "auto", tol: float = 1e-8, return_certificate: bool = False):
+def fastest_averaging(
+    g: Graph,
+    *,
+    solver: str = "auto",
+    tol: float = 1e-8,
+    return_certificate: bool = False,
+    time_limit_s: float | None = None,
+):
     """Fastest distributed linear averaging (FDLA) weights (Xiao & Boyd 2004).
 
     Solves ``minimize ||W - 11^T/n||_2`` over symmetric ``W`` with ``W 1 = 1``
     supported on ``g``; weights (and diagonal entries) may be negative. Same
-    arguments and return values as :func:`fastest_mixing`.
+    arguments, automatic exact / first-order choice and return values as
+    :func:`fastest_mixing`.
     """
     from problems import _sdp
 
     g = _require_graph(g, "fastest_averaging")
-    out = _sdp.solve_fdla(g.n, g.edges, solver=solver, tol=tol, return_certificate=return_certificate)
+    out = _sdp.solve_fdla(
+        g.n, g.edges, solver=solver, tol=tol, return_certificate=return_certificate, time_limit_s=time_limit_s
+    )
     W = out[0] if return_certificate else out
     check_mixing(W, g, nonnegative=False, atol=max(tol, 1e-9) * 10)
     return out

@@ -1,0 +1,153 @@
+"""First-order FMMC / FDLA: certificate validity against closed forms and the exact solver, W validity,
+the automatic exact / first-order choice, the low-rank dual bound's rigour, errors."""
+
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from problems import _sdp, graphs, mixing
+from problems import _sdp_first_order as fo
+from problems._sdp import SDPSolveError
+
+FO_TOL = 1e-3  # target certified gap in these tests (small graphs, few stages)
+
+
+def _c(n):
+    return math.cos(2 * math.pi / n)
+
+
+def assert_valid(W, g, nonnegative):
+    n = g.n
+    assert W.shape == (n, n) and W.dtype == np.float64
+    assert np.array_equal(W, W.T)
+    np.testing.assert_allclose(W.sum(axis=1), 1.0, atol=1e-12)
+    off = ~(g.adjacency | np.eye(n, dtype=bool))
+    assert np.all(W[off] == 0.0)
+    if nonnegative:
+        assert W.min() >= 0.0
+
+
+def true_slem(W):
+    return float(np.abs(np.linalg.eigvalsh(W - 1.0 / W.shape[0])).max())
+
+
+# (name, graph, FMMC optimum, FDLA optimum or None) -- closed forms as in test_mixing / test_sdp
+CLOSED = [
+    ("path6", graphs.path(6), math.cos(math.pi / 6), None),
+    ("ring8", graphs.ring(8), (1 + _c(8)) / (3 - _c(8)), (1 + _c(8)) / (3 - _c(8))),
+    ("ring7", graphs.ring(7), 1 - 2 * (1 - _c(7)) / (2 - _c(7) + math.cos(math.pi / 7)), 1 - 2 * (1 - _c(7)) / (2 - _c(7) + math.cos(math.pi / 7))),
+    ("hypercube3", graphs.hypercube(3), 2 / 4, 2 / 4),
+    ("star6", graphs.star(6), 4 / 5, 5 / 7),
+]
+
+
+@pytest.mark.parametrize("name,g,fmmc,fdla", CLOSED, ids=[c[0] for c in CLOSED])
+def test_certificate_brackets_closed_forms(name, g, fmmc, fdla):
+    for rule, opt, nonneg in ((mixing.fastest_mixing, fmmc, True), (mixing.fastest_averaging, fdla, False)):
+        W, cert = rule(g, solver="first_order", tol=FO_TOL, return_certificate=True)
+        assert cert.method == "first_order" and cert.solver == "first_order"
+        assert_valid(W, g, nonneg)
+        assert cert.slem == pytest.approx(true_slem(W), abs=1e-12)
+        if opt is None:  # FDLA on a path: compare with the exact solver instead
+            opt = rule(g, solver="ipm", return_certificate=True)[1].slem
+        # rigorous lower bound <= optimum <= SLEM of the returned W
+        assert cert.lower_bound <= opt + 1e-12
+        assert opt <= cert.slem + 1e-9
+        assert cert.gap == pytest.approx(cert.slem - cert.lower_bound)
+        assert cert.gap < 0.05  # the bound is informative, not the trivial 0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_certificate_brackets_exact_optimum_on_random_regular(seed):
+    g = graphs.from_networkx(nx.random_regular_graph(4, 14, seed=seed))
+    for rule, nonneg in ((mixing.fastest_mixing, True), (mixing.fastest_averaging, False)):
+        W, cert = rule(g, solver="first_order", tol=FO_TOL, return_certificate=True)
+        _, exact = rule(g, solver="ipm", return_certificate=True)
+        assert_valid(W, g, nonneg)
+        assert cert.lower_bound <= exact.slem + 1e-12
+        assert exact.lower_bound <= cert.slem + 1e-12
+        assert cert.slem - exact.slem < 5 * FO_TOL
+
+
+def test_exposed_dual_reproduces_the_bound():
+    g = graphs.geometric(12, seed=3)
+    for rule, kind in ((mixing.fastest_mixing, "fmmc"), (mixing.fastest_averaging, "fdla")):
+        _, cert = rule(g, solver="first_order", tol=FO_TOL, return_certificate=True)
+        d = cert.dual
+        assert isinstance(d, fo.LowRankDual) and d.kind == kind
+        assert d.vectors.shape[0] == g.n and d.vectors.shape[1] == d.coefs.size
+        if kind == "fmmc":
+            assert d.z.shape == (g.n,) and d.z.min() >= 0
+        # anyone can re-check: the bound recomputed from the exposed dual point is the reported one
+        assert min(fo.certified_lower_bound(g.n, g.edges, d), cert.slem) == cert.lower_bound
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(["fmmc", "fdla"]), k=st.sampled_from([1, 3, 8]))
+def test_low_rank_bound_from_any_dual_point_is_valid(seed, kind, k):
+    # Any vectors, coefficients and z give a bound below the optimum (odd cycle: FMMC = FDLA optimum).
+    n = 9
+    rng = np.random.default_rng(seed)
+    V = rng.standard_normal((n, k)) * rng.uniform(0.01, 3)
+    if rng.random() < 0.5:
+        V = V - V.mean(axis=0)
+    c = rng.standard_normal(k)
+    z = np.abs(rng.standard_normal(n)) * rng.uniform(0, 0.2) if kind == "fmmc" else None
+    optimum = 1 - 2 * (1 - _c(n)) / (2 - _c(n) + math.cos(math.pi / n))
+    edges = graphs.ring(n).edges
+    lb = fo.certified_lower_bound(n, edges, fo.LowRankDual(V, c, z, kind))
+    assert 0.0 <= lb <= optimum + 1e-12
+
+
+def test_near_optimal_dual_from_exact_solution_is_tight():
+    # The bound is not vacuous: the exact optimum's own extreme eigenvectors with LP weights certify it.
+    n = 8
+    g = graphs.ring(n)
+    E = g.edges
+    W, exact = mixing.fastest_mixing(g, solver="ipm", return_certificate=True)
+    lam, V = np.linalg.eigh(W - 1.0 / n)
+    top, bot = fo._cluster(lam, V, 1e-7)
+    d = fo._lp_dual(n, E[:, 0], E[:, 1], V[:, top], V[:, bot], "fmmc")
+    assert fo.certified_lower_bound(n, E, d) == pytest.approx(exact.slem, abs=1e-7)
+
+
+def test_auto_choice_threshold():
+    ref_m = _sdp.IPM_REFERENCE_EDGES
+    m_star = ref_m * (_sdp.AUTO_IPM_MAX_SECONDS / _sdp.IPM_REFERENCE_SECONDS) ** (1 / 3)
+    assert _sdp.choose_method(100, int(m_star) - 1) == "exact"
+    assert _sdp.choose_method(100, int(m_star) + 2) == "first_order"
+    assert _sdp.choose_method(300, 300 * 299 // 2) == "first_order"  # complete(300): the 12 GB case
+    assert _sdp.predicted_ipm_cost(10, ref_m)["seconds"] == pytest.approx(_sdp.IPM_REFERENCE_SECONDS)
+
+
+def test_auto_dispatches_to_first_order_above_threshold(monkeypatch):
+    g = graphs.ring(6)
+    _, cert = mixing.fastest_mixing(g, return_certificate=True)
+    assert cert.method == "exact" and cert.solver == "ipm"
+    monkeypatch.setattr(_sdp, "AUTO_IPM_MAX_SECONDS", 0.0)  # every graph now predicts "too slow"
+    W, cert = mixing.fastest_mixing(g, tol=FO_TOL, return_certificate=True)
+    assert cert.method == "first_order" and cert.dual is not None
+    assert_valid(W, g, True)
+
+
+def test_bad_input():
+    g = graphs.ring(5)
+    for bad in (0.0, -1e-3, 1.5):
+        with pytest.raises(ValueError, match="tol"):
+            mixing.fastest_mixing(g, solver="first_order", tol=bad)
+    with pytest.raises(SDPSolveError, match="unknown solver 'gradient'.*'first_order'"):
+        mixing.fastest_averaging(g, solver="gradient")
+    with pytest.raises(ValueError, match="time_limit_s"):
+        mixing.fastest_mixing(g, solver="first_order", time_limit_s=-1.0)
+    with pytest.raises(ValueError, match="kind"):
+        fo.certified_lower_bound(5, g.edges, fo.LowRankDual(np.ones((5, 1)), np.ones(1), None, "fmmx"))
+    with pytest.raises(ValueError, match="z"):
+        fo.certified_lower_bound(5, g.edges, fo.LowRankDual(np.ones((5, 1)), np.ones(1), None, "fmmc"))
+    with pytest.raises(ValueError, match="nonnegative"):
+        fo.certified_lower_bound(5, g.edges, fo.LowRankDual(np.ones((5, 1)), np.ones(1), -np.ones(5), "fmmc"))
+    with pytest.raises(ValueError, match="vectors"):
+        fo.certified_lower_bound(5, g.edges, fo.LowRankDual(np.ones((4, 1)), np.ones(1), None, "fdla"))
