@@ -24,17 +24,12 @@ from __future__ import annotations
 import os
 import sys
 
+if __package__:
+    from benchmarks._blas import pin_blas_threads
+else:  # run as a script: benchmarks/ is on sys.path
+    from _blas import pin_blas_threads
 
-def _early_blas_threads(argv) -> str:
-    threads = "1"
-    if "--blas-threads" in argv:
-        threads = argv[argv.index("--blas-threads") + 1]
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = threads
-    return threads
-
-
-_THREADS = _early_blas_threads(sys.argv)
+_THREADS = pin_blas_threads(sys.argv)
 
 import argparse  # noqa: E402
 import json  # noqa: E402
