@@ -15,6 +15,13 @@ from reproduce._registry import REGISTRY
 FIGURE_MODULES = ("reproduce.gossip_weights", "reproduce.convex_rates")
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "paper_figures"
+#: Quick runs write here (git-ignored), never over the committed full-size gallery in DEFAULT_OUT.
+QUICK_OUT = DEFAULT_OUT / "quick"
+
+
+def default_out(quick: bool) -> Path:
+    """``paper_figures/quick`` for quick runs, ``paper_figures`` (the gallery) for full-size runs."""
+    return QUICK_OUT if quick else DEFAULT_OUT
 
 
 def load_figures() -> dict:
@@ -32,8 +39,10 @@ def _progress(name: str):
     return report
 
 
-def run_figure(name: str, *, quick: bool = False, out_dir: Path = DEFAULT_OUT) -> bool:
-    """Run one figure, write its PNG and JSON atomically; return True when every claim passes."""
+def run_figure(name: str, *, quick: bool = False, out_dir: Path | None = None) -> bool:
+    """Run one figure, write its PNG and JSON atomically; return True when every claim passes.
+
+    ``out_dir`` defaults to :func:`default_out` (quick runs never overwrite the gallery)."""
     import jax
 
     jax.config.update("jax_enable_x64", True)
@@ -45,6 +54,13 @@ def run_figure(name: str, *, quick: bool = False, out_dir: Path = DEFAULT_OUT) -
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    out_dir = Path(out_dir) if out_dir is not None else default_out(quick)
+    if quick and out_dir.resolve() == DEFAULT_OUT.resolve():
+        raise SystemExit(
+            f"--out {out_dir}: quick results may not overwrite the committed full-size gallery; "
+            f"omit --out (quick runs go to {QUICK_OUT}) or pass another folder"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
     figs = load_figures()
     if name not in figs:
         raise SystemExit(f"unknown figure {name!r}; `python -m reproduce list` shows the {len(figs)} available")
@@ -53,7 +69,6 @@ def run_figure(name: str, *, quick: bool = False, out_dir: Path = DEFAULT_OUT) -
     t0 = time.perf_counter()
     result = fig_def.fn(quick=quick, progress=_progress(name))
     elapsed = time.perf_counter() - t0
-    out_dir = Path(out_dir)
     payload = {
         "figure": name,
         "paper": fig_def.paper,
@@ -89,10 +104,10 @@ def main(argv=None) -> int:
     p_run = sub.add_parser("run", help="run one figure")
     p_run.add_argument("name")
     p_run.add_argument("--quick", action="store_true", help="small sizes (seconds, not minutes)")
-    p_run.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p_run.add_argument("--out", type=Path, default=None, help="output folder (default: paper_figures, or paper_figures/quick with --quick)")
     p_all = sub.add_parser("all", help="run every figure")
     p_all.add_argument("--quick", action="store_true")
-    p_all.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p_all.add_argument("--out", type=Path, default=None, help="output folder (default: paper_figures, or paper_figures/quick with --quick)")
     args = parser.parse_args(argv)
 
     if args.cmd == "list":

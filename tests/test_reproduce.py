@@ -78,3 +78,14 @@ def test_convex_rates_fails_when_fewer_runs_are_judged_than_plotted():
     violated = {10.0: {"extra": {"run_by_run": {"holds": False, "message": "FINDING"}}}}
     ok, info = run_by_run_claim([violated])
     assert not ok and info["violated"]
+
+
+def test_quick_runs_never_write_the_gallery():
+    from reproduce import cli
+
+    assert cli.default_out(True) == cli.QUICK_OUT and cli.default_out(False) == cli.DEFAULT_OUT
+    assert cli.QUICK_OUT != cli.DEFAULT_OUT and cli.QUICK_OUT.parent == cli.DEFAULT_OUT
+    import pytest
+
+    with pytest.raises(SystemExit, match="gallery"):
+        cli.main(["run", "gossip-weights", "--quick", "--out", str(cli.DEFAULT_OUT)])
