@@ -291,17 +291,7 @@ def _schur_eigs(T: np.ndarray) -> np.ndarray:
 
 def _select(T: np.ndarray, mod: np.ndarray, rho: float) -> np.ndarray:
     """Selection vector for ``dtrsen``: eigenvalues with ``|lambda| <= rho`` (pairs selected together)."""
-    sel = mod <= rho * (1.0 + _MERGE) + 1e-300
-    n = T.shape[0]
-    i = 0
-    while i < n:  # a 2x2 block's two eigenvalues share a modulus: select both or neither
-        if i + 1 < n and T[i + 1, i] != 0.0:
-            both = bool(sel[i] or sel[i + 1])
-            sel[i] = sel[i + 1] = both
-            i += 2
-        else:
-            i += 1
-    return sel
+    return _select_mask(T, mod <= rho * (1.0 + _MERGE) + 1e-300)
 
 
 def exact_spectrum(algo, *, key=0, warmup: int = 2, tol: float = 1e-9, affine_tol: float = 1e-7) -> ExactSpectrum:
