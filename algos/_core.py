@@ -341,13 +341,14 @@ def _raw_key(key):
 # and discards the results. Under ``vmap`` (sweeps) a ``cond`` with a batched predicate
 # becomes a ``select`` over the whole carry, which made a 64-way sweep at n = 256,
 # d = 100 five times slower than without it.
-@functools.partial(jax.jit, static_argnames=("build", "metrics", "finite", "num_records", "every"))
-def _run_impl(build, metrics: Metrics, finite, params, key, num_records: int, every: int):
+@functools.partial(jax.jit, static_argnames=("build", "metrics", "finite", "num_records", "every", "shard"))
+def _run_impl(build, metrics: Metrics, finite, params, key, num_records: int, every: int, shard=None):
     init, step = build(params)
     step = _indexed(step)
     key = _raw_key(key)
     key_init, key_steps = jax.random.split(key)
-    state0 = init(key_init)
+    constrain = (lambda tree: tree) if shard is None else functools.partial(_constrain_nodes, *shard)
+    state0 = constrain(init(key_init))
     _, info_shape = jax.eval_shape(step, key_init, state0, jnp.zeros((), jnp.int32))
     info0 = jax.tree_util.tree_map(lambda x: jnp.zeros(x.shape, x.dtype), info_shape)
     ftype = jnp.result_type(float)
@@ -400,6 +401,7 @@ def _run_impl(build, metrics: Metrics, finite, params, key, num_records: int, ev
     def one_step(carry, _):
         state, info, dead, dead_at, t, spent, acc = carry
         new_state, new_info = step(jax.random.fold_in(key_steps, t), state, t)
+        new_state = constrain(new_state)
         ok = _all_finite(select(new_state))
         dead_at = jnp.where(~dead & ~ok, t + 1, dead_at)
         now_dead = dead | ~ok
@@ -432,6 +434,52 @@ def _run_impl(build, metrics: Metrics, finite, params, key, num_records: int, ev
         # bits on the wire, at the precision the run computes in (64 under jax_enable_x64, else 32)
         costs["bits_sent"] = costs["floats_sent"] * (8 * jnp.dtype(ftype).itemsize)
     return state, out, costs, dead, dead_at
+
+
+def _node_sharding(mesh, n: int, x):
+    """``P("nodes")`` for an array whose leading axis is the node axis, else replicated."""
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    if getattr(x, "ndim", 0) >= 1 and x.shape[0] == n:
+        return NamedSharding(mesh, PartitionSpec("nodes"))
+    return NamedSharding(mesh, PartitionSpec())
+
+
+def _constrain_nodes(mesh, n: int, tree):
+    """Inside the program: keep every node-stacked leaf of ``tree`` split over the mesh's ``"nodes"`` axis."""
+    return jax.tree_util.tree_map(
+        lambda x: jax.lax.with_sharding_constraint(x, _node_sharding(mesh, n, x)) if getattr(x, "ndim", 0) >= 1 and x.shape[0] == n else x,
+        tree,
+    )
+
+
+def _node_count(algo) -> int:
+    p = algo.params.get("problem") if isinstance(algo.params, dict) else None
+    if p is not None and hasattr(p, "n_nodes"):
+        return int(p.n_nodes)
+    W = algo.params.get("W") if isinstance(algo.params, dict) else None
+    if W is not None and hasattr(W, "shape"):
+        return int(W.shape[0])
+    raise ValueError(f"mesh: cannot tell the number of nodes of algos.{algo.name} (no params['problem'] or params['W'])")
+
+
+def _shard_params(algo, mesh) -> tuple:
+    """Validate ``mesh`` and place ``algo.params`` on it: node-stacked leaves split, the rest replicated."""
+    from jax.sharding import Mesh
+
+    if not isinstance(mesh, Mesh):
+        raise TypeError(f"mesh must be a jax.sharding.Mesh with an axis named 'nodes', got {type(mesh).__name__}")
+    if "nodes" not in mesh.axis_names:
+        raise ValueError(f"mesh must have an axis named 'nodes' (it splits the node axis), got axes {mesh.axis_names}")
+    n = _node_count(algo)
+    size = mesh.shape["nodes"]
+    if n % size:
+        raise ValueError(
+            f"mesh: {n} nodes cannot be split evenly over {size} devices on the 'nodes' axis; "
+            f"use a mesh whose 'nodes' axis size divides {n}"
+        )
+    params = jax.tree_util.tree_map(lambda x: jax.device_put(x, _node_sharding(mesh, n, x)) if hasattr(x, "shape") else x, algo.params)
+    return params, (mesh, n)
 
 
 def _check_count(value, name: str) -> int:
@@ -474,7 +522,7 @@ def _key_argument(key):
     raise TypeError(f"key must be a jax.random key or an int seed, got {type(key).__name__} {key!r}")
 
 
-def run(algo: Algorithm, key, num_steps: int, *, record_every: int = 1):
+def run(algo: Algorithm, key, num_steps: int, *, record_every: int = 1, mesh=None):
     """Run ``algo`` for ``num_steps`` steps under one jitted ``lax.scan``.
 
     Args:
@@ -486,6 +534,15 @@ def run(algo: Algorithm, key, num_steps: int, *, record_every: int = 1):
         record_every: record the instantaneous metrics after every ``record_every`` steps
             (accumulated metrics and costs are summed over every step regardless). Memory: a
             trace holds ``num_steps // record_every + 1`` entries per field, never iterates or keys.
+        mesh: a ``jax.sharding.Mesh`` with an axis ``"nodes"``: the node axis of the problem's
+            data, of ``W`` and of the state is split over that axis's devices (every array whose
+            leading dimension is the number of nodes; the rest is replicated), and XLA's SPMD
+            partitioner turns the program into one per device: dense gossip ``W @ X`` becomes a
+            sharded matrix product, a structured ring or torus operator (rolls) a neighbour
+            exchange (collective permutes). The trace equals the unsharded run's to round-off
+            (``tests/algos/test_sharding.py``). The number of nodes must be a multiple of the axis
+            size. Multi-host: call ``jax.distributed.initialize()`` in every process first and
+            build the mesh over ``jax.devices()`` (README).
 
     Returns:
         ``(final_state, trace)``; ``trace.steps == [0, record_every, ..., num_steps]``.
@@ -503,8 +560,9 @@ def run(algo: Algorithm, key, num_steps: int, *, record_every: int = 1):
         )
     key = _key_argument(key)
     metrics = algo.metrics if isinstance(algo.metrics, Metrics) else Metrics.of(algo.metrics)
+    params, shard = (algo.params, None) if mesh is None else _shard_params(algo, mesh)
     state, m, costs, dead, dead_at = _run_impl(
-        algo.build, metrics, algo.finite, algo.params, key, num_records=num_steps // record_every, every=record_every
+        algo.build, metrics, algo.finite, params, key, num_records=num_steps // record_every, every=record_every, shard=shard
     )
     precision = str(jnp.dtype(jnp.result_type(float)))
     return state, Trace({**m, **costs}, dead, dead_at, record_every, num_steps // record_every, tuple(costs), precision)
