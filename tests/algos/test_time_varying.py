@@ -14,17 +14,18 @@ import bounds
 from algos.consensus.time_varying import adversarial_cuts
 from problems import convex, graphs, mixing
 
-N, D, K = 10, 2, 120
+N, D, K, T = 10, 2, 120, 60  # every sequence has T snapshots: one compilation per method and run length
 
 
 def _sequences(seed: int):
     pool = [graphs.moving_cut(N, [c])[0] for c in range(N)]
+    static = graphs.GraphSequence(np.broadcast_to(graphs.ring(N).adjacency, (T, N, N)), name="static ring")
     return {
-        "static": mixing.sequence_weights(graphs.ring(N)),
-        "markov": mixing.sequence_weights(graphs.markov_switching(pool, graphs.lazy_transition(N, 0.05), 60, seed=seed)),
-        "activation": mixing.sequence_weights(graphs.random_edge_activation(graphs.grid(2, N // 2), 0.6, 60, seed=seed)),
-        "ring_swaps": mixing.sequence_weights(graphs.ring_swaps(N, 40, seed=seed, every=3)),
-        "moving_cut": mixing.sequence_weights(graphs.moving_cut(N, np.arange(50) * 3 % N)),
+        "static": mixing.sequence_weights(static),
+        "markov": mixing.sequence_weights(graphs.markov_switching(pool, graphs.lazy_transition(N, 0.05), T, seed=seed)),
+        "activation": mixing.sequence_weights(graphs.random_edge_activation(graphs.grid(2, N // 2), 0.6, T, seed=seed)),
+        "ring_swaps": mixing.sequence_weights(graphs.ring_swaps(N, T, seed=seed, every=3)),
+        "moving_cut": mixing.sequence_weights(graphs.moving_cut(N, np.arange(T) * 3 % N)),
     }
 
 
@@ -40,19 +41,21 @@ def _factories(seq):
     }
 
 
-@pytest.mark.parametrize("kind", ["static", "markov", "activation", "ring_swaps", "moving_cut"])
-def test_every_method_keeps_the_average_on_every_sequence(kind):
+def test_every_method_keeps_the_average_on_every_sequence():
     p = convex.averaging(N, D, key=3)
-    seq = _sequences(1)[kind]
-    for name, make in _factories(seq).items():
-        state, tr = algos.run(make(p), 0, 40)
-        np.testing.assert_allclose(np.asarray(state.X).mean(axis=0), np.asarray(p.x_star), atol=1e-9, err_msg=f"{kind}/{name}")
+    for kind, seq in _sequences(1).items():
+        for name, make in _factories(seq).items():
+            state, tr = algos.run(make(p), 0, K)
+            X = np.asarray(state.X)
+            # round-off relative to the iterates' size (the accelerated methods blow up on activation)
+            tol = 1e-12 * max(1.0, float(np.abs(X).max())) * N
+            np.testing.assert_allclose(X.mean(axis=0), np.asarray(p.x_star), atol=tol, err_msg=f"{kind}/{name}")
 
 
 def test_a_static_sequence_is_the_static_method():
     p = convex.averaging(N, D, key=0)
     g = graphs.ring(N)
-    W, seq = mixing.metropolis(g), mixing.sequence_weights(g)
+    W, seq = mixing.metropolis(g), _sequences(0)["static"]
     for static, tv in [
         (algos.gossip(p, W), algos.gossip(p, seq)),
         (algos.heavy_ball_gossip(p, W), algos.heavy_ball_gossip(p, seq)),
@@ -67,10 +70,10 @@ def test_a_static_sequence_is_the_static_method():
 def test_step_t_uses_snapshot_t_mod_T():
     p = convex.averaging(N, D, key=1)
     seq = _sequences(2)["markov"]
-    _, tr = algos.run(algos.gossip(p, seq), 0, 75)
+    _, tr = algos.run(algos.gossip(p, seq), 0, K)
     X = np.asarray(p.data["b"])
     errs = [X]
-    for t in range(75):
+    for t in range(K):
         X = seq.weights[t % seq.num_steps] @ X
         errs.append(X)
     want = [math.sqrt(np.mean(np.sum((x - x.mean(0)) ** 2, axis=1))) for x in errs]
@@ -84,17 +87,17 @@ def test_product_bound_holds_run_by_run_on_drawn_sequences(seed, kind, rule):
     rng = np.random.default_rng(seed)
     if kind == "markov":
         pool = [graphs.erdos_renyi(N, 0.4, seed=int(s)) for s in rng.integers(1000, size=3)]
-        gs = graphs.markov_switching(pool, graphs.lazy_transition(3, float(rng.uniform(0, 1))), 50, seed=seed)
+        gs = graphs.markov_switching(pool, graphs.lazy_transition(3, float(rng.uniform(0, 1))), T, seed=seed)
     elif kind == "activation":
-        gs = graphs.random_edge_activation(graphs.complete(N), float(rng.uniform(0.05, 0.9)), 50, seed=seed)
+        gs = graphs.random_edge_activation(graphs.complete(N), float(rng.uniform(0.05, 0.9)), T, seed=seed)
     elif kind == "ring_swaps":
-        gs = graphs.ring_swaps(N, 50, seed=seed, every=int(rng.integers(1, 5)))
+        gs = graphs.ring_swaps(N, T, seed=seed, every=int(rng.integers(1, 5)))
     else:
-        gs = graphs.moving_cut(N, rng.integers(N, size=50))
+        gs = graphs.moving_cut(N, rng.integers(N, size=T))
     seq = mixing.sequence_weights(gs, rule)
     p = convex.averaging(N, D, key=seed)
     algo = algos.gossip(p, seq)
-    _, tr = algos.run(algo, seed, 150)
+    _, tr = algos.run(algo, seed, K)
     rep = bounds.compare(tr, bounds.gossip_product(algo), algo=algo)
     assert rep.holds, rep.message
 
@@ -104,7 +107,7 @@ def test_the_product_check_can_fail():
     seq = _sequences(0)["markov"]
     p = convex.averaging(N, D, key=0)
     algo = algos.gossip(p, seq)
-    _, tr = algos.run(algo, 0, 100)
+    _, tr = algos.run(algo, 0, K)
     b = bounds.gossip_product(algo)
     shrunk = b.__class__(**{**b.__dict__, "envelope": lambda k, ref: b.envelope(k, ref) * 0.9 ** np.asarray(k)})
     assert bounds.compare(tr, shrunk).holds is False
@@ -112,10 +115,10 @@ def test_the_product_check_can_fail():
 
 
 def test_adversarial_cuts_change_two_edges_and_break_acceleration():
-    n, steps = 12, 300
+    n, steps = N, K
     p = convex.averaging(n, D, key=5)
     x0 = np.asarray(p.data["b"])
-    cuts = adversarial_cuts(n, steps, x0, "heavy_ball")
+    cuts = adversarial_cuts(n, steps, x0, "heavy_ball")  # a sequence of length K (one more compilation)
     gs = graphs.moving_cut(n, cuts)
     assert set(gs.edges_changed().tolist()) <= {0, 2}
     seq = mixing.sequence_weights(gs)
@@ -126,7 +129,7 @@ def test_adversarial_cuts_change_two_edges_and_break_acceleration():
     last = hb_err[np.isfinite(hb_err)][-1]
     assert last > np.asarray(plain.consensus_error)[-1]  # no faster than plain gossip here
     # on the static path, heavy ball is much faster than plain gossip
-    path = mixing.sequence_weights(graphs.path(n))
+    path = mixing.sequence_weights(graphs.GraphSequence(np.broadcast_to(graphs.path(n).adjacency, (steps, n, n))))
     _, hb_s = algos.run(algos.heavy_ball_gossip(p, path), 0, steps)
     _, pl_s = algos.run(algos.gossip(p, path), 0, steps)
     assert np.asarray(hb_s.consensus_error)[-1] < 1e-6 * np.asarray(pl_s.consensus_error)[-1]
