@@ -219,10 +219,11 @@ def _build(params):
 
 
 def _edge_table(g) -> tuple[np.ndarray, np.ndarray, int]:
-    """Padded edge lists (G, E_max, 2) and edge counts (G,) of a graph or of each snapshot of a sequence."""
+    """Edge lists (G, n(n-1)/2, 2), padded to the complete graph's size so that the shape depends on
+    ``n`` and ``G`` only (one compiled program for every graph of a size), and edge counts (G,)."""
     snaps = [g] if isinstance(g, _graphs.Graph) else [g[t] for t in range(g.num_steps)]
     lists = [s.edges for s in snaps]
-    emax = max(len(e) for e in lists)
+    emax = g.n * (g.n - 1) // 2
     table = np.zeros((len(lists), emax, 2), dtype=np.int32)
     for t, e in enumerate(lists):
         table[t, : len(e)] = e
