@@ -191,7 +191,7 @@ def chebyshev_sequence(problem, seq, *, x0=None, spectrum=None):
 
 
 # --- a deterministic worst case changing two edges per step ---------------------------------
-def adversarial_cuts(n: int, num_steps: int, x0, method: str, *, rule: str = "metropolis", horizon: int = 1):
+def adversarial_cuts(n: int, num_steps: int, x0, method: str, *, rule: str = "metropolis"):
     """Cut positions of :func:`problems.graphs.moving_cut` chosen greedily against ``method``.
 
     Every snapshot is the ring C_n minus one edge (a path), so every ``W_t`` has the same spectrum
@@ -208,7 +208,6 @@ def adversarial_cuts(n: int, num_steps: int, x0, method: str, *, rule: str = "me
         x0: (n, d) start of the method (the adversary simulates the run from it).
         method: ``"gossip"``, ``"heavy_ball"`` or ``"chebyshev"``.
         rule: the weight rule of :func:`problems.mixing.sequence_weights`.
-        horizon: unused placeholder kept at 1 (one-step lookahead).
 
     Returns:
         (num_steps,) int array of cut positions.
@@ -217,8 +216,6 @@ def adversarial_cuts(n: int, num_steps: int, x0, method: str, *, rule: str = "me
 
     if method not in ("gossip", "heavy_ball", "chebyshev"):
         raise ValueError(f"method must be 'gossip', 'heavy_ball' or 'chebyshev', got {method!r}")
-    if horizon != 1:
-        raise ValueError("only a one-step lookahead (horizon=1) is implemented")
     X = np.asarray(x0, dtype=np.float64)
     if X.ndim != 2 or X.shape[0] != n:
         raise ValueError(f"x0 must have shape ({n}, d), got {X.shape}")
