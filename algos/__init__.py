@@ -8,6 +8,8 @@ from algos._core import Algorithm, Cost, Metrics, Trace, enable_compilation_cach
 from algos._errors import StepSizeError
 from algos.consensus.chebyshev_gossip import chebyshev_gossip, heavy_ball_gossip
 from algos.consensus.gossip import gossip
+from algos.convex.adom_plus import adom_plus
+from algos.convex.dadao import dadao
 from algos.convex.dgd import dgd
 from algos.convex.dsgd import dsgd
 from algos.convex.exact_diffusion import exact_diffusion
@@ -40,4 +42,7 @@ __all__ = [
     "msda",
     "apapc",
     "opapc",
+    # time-varying and asynchronous networks (issue 13)
+    "dadao",
+    "adom_plus",
 ]

@@ -27,6 +27,8 @@ from bounds._check import (
 )
 from bounds._instance import instance
 from bounds.consensus.gossip import chebyshev_gossip, gossip, heavy_ball_gossip
+from bounds.consensus.time_varying import gossip_product
+from bounds.convex.async_tv import adom_plus, dadao
 from bounds.convex.dgd import dgd, dgd_bias
 from bounds.convex.dsgd import dsgd, dsgd_expectation
 from bounds.convex.exact import ExactSpectrum, exact_rate, exact_spectrum
@@ -69,4 +71,8 @@ __all__ = [
     "apapc",
     "opapc",
     "scaman_lower_bound",
+    # time-varying and asynchronous networks (issue 13)
+    "gossip_product",
+    "dadao",
+    "adom_plus",
 ]

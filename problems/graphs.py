@@ -41,7 +41,9 @@ __all__ = [
     "geometric",
     "grid",
     "hypercube",
+    "lazy_transition",
     "markov_switching",
+    "moving_cut",
     "path",
     "random_edge_activation",
     "ring",
@@ -370,18 +372,15 @@ class GraphSequence:
         return Graph(self.adjacency[start:stop].any(axis=0), name=f"union of {self.name}")
 
     def mixing(self, rule: str = "metropolis", **kwargs) -> np.ndarray:
-        """Stacked (T, n, n) float64 mixing matrices, one per step.
+        """Stacked (T, n, n) float64 mixing matrices, one per step (kept for compatibility).
 
-        Args:
-            rule: "metropolis" or "max_degree" (local rules that stay doubly
-                stochastic on disconnected snapshots). Keyword arguments go to the rule.
+        The weights are built by :func:`problems.mixing.sequence_weights` (weights belong to
+        :mod:`problems.mixing`); this returns its ``.weights``. Prefer
+        ``mixing.sequence_weights(seq, rule)``, which also gives per-step spectra.
         """
         from problems import mixing as _mixing  # local import: mixing imports graphs
 
-        fn = {"metropolis": _mixing.metropolis_weights, "max_degree": _mixing.max_degree_weights}.get(rule)
-        if fn is None:
-            raise ValueError(f"unknown rule {rule!r}; time-varying sequences support 'metropolis' and 'max_degree'")
-        return np.stack([fn(a, **kwargs) for a in self.adjacency])
+        return np.array(_mixing.sequence_weights(self, rule, **kwargs).weights)
 
 
 def random_edge_activation(base: Graph, p: float, num_steps: int, seed: int = 0) -> GraphSequence:
@@ -420,25 +419,73 @@ def markov_switching(
     return GraphSequence(stack, name=f"markov({k} graphs, seed={seed})")
 
 
-def ring_swaps(n: int, num_steps: int, seed: int | None = None) -> GraphSequence:
-    """Deterministic slowly changing ring: at each step two adjacent nodes swap places.
+def ring_swaps(n: int, num_steps: int, seed: int | None = None, *, every: int = 1) -> GraphSequence:
+    """Deterministic slowly changing ring: every ``every`` steps two adjacent nodes swap places.
 
-    The ring order starts as 0, 1, ..., n-1; at step t the nodes at ring
-    positions ``t mod n`` and ``t+1 mod n`` swap (or a position drawn from
+    The ring order starts as 0, 1, ..., n-1; at the s-th swap the nodes at ring
+    positions ``s mod n`` and ``s+1 mod n`` swap (or a position drawn from
     ``seed`` when given). Each swap removes two edges and adds two, so the
-    change velocity is 4 edges per step (n >= 5).
+    change velocity is 4 edges per swap (n >= 5), i.e. ``4 / every`` edges per step on average.
     """
     n = _check_n(n)
     if n < 5:
         raise ValueError("ring_swaps needs n >= 5 so that a swap changes the ring")
+    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+        raise ValueError(f"every (steps between swaps) must be a positive integer, got {every!r}")
     rng = np.random.default_rng(seed) if seed is not None else None
     order = np.arange(n)
     a = np.zeros((num_steps, n, n), dtype=bool)
     for t in range(num_steps):
         a[t, order, np.roll(order, -1)] = True
-        pos = int(rng.integers(n)) if rng is not None else t % n
+        if (t + 1) % every:
+            continue
+        s_ = t // every
+        pos = int(rng.integers(n)) if rng is not None else s_ % n
         q = (pos + 1) % n
         order = order.copy()
         order[pos], order[q] = order[q], order[pos]
     a |= a.transpose(0, 2, 1)
-    return GraphSequence(a, name=f"ring_swaps({n})")
+    return GraphSequence(a, name=f"ring_swaps({n})" if every == 1 else f"ring_swaps({n}, every={every})")
+
+
+def lazy_transition(k: int, velocity: float) -> np.ndarray:
+    """Transition matrix of a Markov chain over ``k`` graphs that switches with probability ``velocity``.
+
+    ``P = (1 - velocity) I + velocity (11^T - I) / (k - 1)``: each step keeps the current graph with
+    probability ``1 - velocity`` and otherwise jumps to one of the others, uniformly. For
+    :func:`markov_switching`; the expected number of switches per step is ``velocity``.
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
+        raise ValueError(f"k (number of graphs) must be an integer >= 2, got {k!r}")
+    if not (0.0 <= float(velocity) <= 1.0):
+        raise ValueError(f"velocity (switching probability per step) must lie in [0, 1], got {velocity}")
+    v = float(velocity)
+    return (1.0 - v) * np.eye(k) + v * (np.ones((k, k)) - np.eye(k)) / (k - 1)
+
+
+def moving_cut(n: int, cuts: Sequence[int]) -> GraphSequence:
+    """Paths obtained from the ring C_n by removing one edge: step t removes ring edge ``cuts[t]``.
+
+    Ring edge ``c`` joins nodes ``c`` and ``c + 1 mod n``. Every snapshot is a Hamiltonian path of the
+    ring (all isomorphic to P_n, so every ``W_t`` of a local rule has the same spectrum); moving the
+    cut from ``c`` to ``c'`` changes exactly two edges (one added back, one removed). Built for the
+    deterministic worst case of consensus over changing graphs (Metelev et al., arXiv:2307.12562:
+    acceleration is impossible even if only two edges change per step); the cut positions are
+    chosen by an adversary, e.g. :func:`algos.consensus.time_varying.adversarial_cuts`.
+    """
+    n = _check_n(n)
+    if n < 3:
+        raise ValueError("moving_cut needs n >= 3 (a ring)")
+    c = np.asarray(list(cuts), dtype=np.int64).reshape(-1)
+    if c.size == 0:
+        raise ValueError("cuts must hold at least one ring-edge index")
+    if c.min() < 0 or c.max() >= n:
+        raise ValueError(f"cuts must be ring-edge indices in 0..{n - 1}, got range [{c.min()}, {c.max()}]")
+    i = np.arange(n)
+    ring = np.zeros((n, n), dtype=bool)
+    ring[i, (i + 1) % n] = True
+    ring |= ring.T
+    a = np.broadcast_to(ring, (c.size, n, n)).copy()
+    a[np.arange(c.size), c, (c + 1) % n] = False
+    a[np.arange(c.size), (c + 1) % n, c] = False
+    return GraphSequence(a, name=f"moving_cut({n})")

@@ -40,6 +40,11 @@ from problems.graphs import DisconnectedGraphError, Graph
 __all__ = [
     "MixingMatrixError",
     "DisconnectedGraphError",
+    "MixingSequence",
+    "ResistanceChis",
+    "laplacian_weights",
+    "resistance_chis",
+    "sequence_weights",
     "best_constant",
     "check_mixing",
     "chi",
@@ -385,3 +390,178 @@ def consensus_rounds(W, eps: float) -> int:
     if s == 0.0:
         return 1
     return int(math.ceil(math.log(eps) / math.log(s) - 1e-12))
+
+
+# --- time-varying weights (stacked, consumable inside a scan) ---------------------------
+class MixingSequence:
+    """Stacked mixing matrices of a time-varying network, one per step: ``weights[t]`` is ``W_t``.
+
+    The stack is what a jitted scan consumes: an algorithm keeps ``weights`` (T, n, n) in its
+    ``params`` and reads ``W_t = weights[t mod T]`` at step ``t`` (a sequence shorter than the run
+    repeats periodically). Every ``W_t`` is symmetric with ``W_t 1 = 1`` (checked); snapshots may be
+    disconnected (``connected[t]`` False) when the rule allows it.
+
+    Attributes:
+        weights: (T, n, n) read-only float64.
+        name: description (the graph sequence's name and the rule).
+        norms: (T,) ``||W_t - 11^T/n||_2`` (the one-step consensus contraction of plain gossip).
+        l_min, l_max: (T,) extreme eigenvalues of ``I - W_t`` on the mean-free subspace.
+        connected: (T,) bool, ``lambda_2(W_t) < 1``.
+    """
+
+    def __init__(self, weights, name: str = "weights"):
+        Ws = np.array(weights, dtype=np.float64, copy=True)
+        if Ws.ndim == 2:
+            Ws = Ws[None]
+        if Ws.ndim != 3 or Ws.shape[1] != Ws.shape[2]:
+            raise MixingMatrixError(f"a mixing sequence must have shape (T, n, n), got {Ws.shape}")
+        if Ws.shape[0] < 1:
+            raise MixingMatrixError("a mixing sequence needs at least one matrix (T >= 1)")
+        specs = []
+        for t, W in enumerate(Ws):
+            try:
+                specs.append(spectrum(W))
+            except MixingMatrixError as e:
+                raise MixingMatrixError(f"step {t} of the mixing sequence: {e}") from None
+        Ws.setflags(write=False)
+        self.weights = Ws
+        self.name = str(name)
+        self.norms = np.array([s.slem for s in specs])
+        self.l_min = np.array([s.l_min for s in specs])
+        self.l_max = np.array([s.l_max for s in specs])
+        self.connected = self.l_min > 1e-12
+        for a in (self.norms, self.l_min, self.l_max, self.connected):
+            a.setflags(write=False)
+
+    @property
+    def num_steps(self) -> int:
+        return self.weights.shape[0]
+
+    @property
+    def n(self) -> int:
+        return self.weights.shape[1]
+
+    def __len__(self):
+        return self.num_steps
+
+    def __repr__(self):
+        return f"MixingSequence(name={self.name!r}, T={self.num_steps}, n={self.n}, connected={int(self.connected.sum())}/{self.num_steps})"
+
+    def product_factors(self, num_steps: int) -> np.ndarray:
+        """``(num_steps + 1,)`` array ``prod_{s < k} ||W_s - J||_2`` for ``k = 0..num_steps`` (periodic)."""
+        idx = np.arange(int(num_steps)) % self.num_steps
+        return np.concatenate([[1.0], np.cumprod(self.norms[idx])])
+
+    def interval(self) -> tuple[float, float]:
+        """``(min_t l_min(t), max_t l_max(t))``: one spectral interval of ``I - W_t`` valid at every step.
+
+        Raises:
+            DisconnectedGraphError: some snapshot does not mix (``l_min = 0``), so no interval
+            bounded away from 0 exists; pass an explicit interval to the method instead.
+        """
+        if not self.connected.all():
+            t = int(np.argmin(self.connected))
+            raise DisconnectedGraphError(
+                f"mixing sequence {self.name!r}: snapshot {t} is disconnected (lambda_2(W_t) = 1), so no spectral "
+                "interval [l_min, l_max] with l_min > 0 holds at every step; pass spectrum=(lambda_n, lambda_2) "
+                "explicitly (e.g. of the expected matrix), or use a sequence of connected graphs"
+            )
+        return float(self.l_min.min()), float(self.l_max.max())
+
+
+_SEQUENCE_RULES = ("metropolis", "max_degree", "laplacian")
+
+
+def laplacian_weights(adjacency: np.ndarray) -> np.ndarray:
+    """``W = I - L / lambda_max(L)`` for a (possibly disconnected) adjacency matrix (``I`` without edges).
+
+    This is the gossip matrix the DADAO authors' ADOM+ re-implementation uses,
+    ``𝐖 = L / lambda_max(L)`` applied as ``I - W`` (``AdelNabli/DADAO@eed1ed1:utils.py``,
+    ``compute_spectral_quantities``): ``I - W`` has largest eigenvalue exactly 1 and
+    ``chi(W) = lambda_max(L) / lambda_2(L)``. ``W`` may have negative entries.
+    """
+    a = np.asarray(adjacency, dtype=bool)
+    lap = np.diag(a.sum(axis=1).astype(np.float64)) - a
+    top = float(np.linalg.eigvalsh(lap)[-1])
+    if top <= 0:
+        return np.eye(a.shape[0])
+    return np.eye(a.shape[0]) - lap / top
+
+
+def sequence_weights(seq, rule: str = "metropolis", **kwargs) -> MixingSequence:
+    """Mixing matrices of a time-varying topology, stacked for a scan.
+
+    Args:
+        seq: a :class:`problems.graphs.GraphSequence`, or a static :class:`Graph` (a sequence of length 1).
+        rule: ``"metropolis"`` (:func:`metropolis_weights`), ``"max_degree"``
+            (:func:`max_degree_weights`) or ``"laplacian"`` (:func:`laplacian_weights`): local rules
+            that stay valid on disconnected snapshots. Keyword arguments go to the rule.
+
+    Returns:
+        A :class:`MixingSequence` with one ``W_t`` per step of ``seq``.
+    """
+    from problems.graphs import GraphSequence
+
+    fn = {"metropolis": metropolis_weights, "max_degree": max_degree_weights, "laplacian": laplacian_weights}.get(rule)
+    if fn is None:
+        raise ValueError(f"unknown rule {rule!r}; time-varying sequences support {_SEQUENCE_RULES}")
+    if isinstance(seq, Graph):
+        return MixingSequence(fn(seq.adjacency, **kwargs)[None], name=f"{seq.name} [{rule}]")
+    if not isinstance(seq, GraphSequence):
+        raise TypeError(f"sequence_weights expects a graphs.GraphSequence or a graphs.Graph, got {type(seq).__name__}")
+    # snapshots repeat (Markov chains over a few graphs): weigh each distinct one once
+    flat = seq.adjacency.reshape(seq.num_steps, -1)
+    uniq, inverse = np.unique(np.packbits(flat, axis=1), axis=0, return_inverse=True)
+    first = np.array([int(np.argmax(inverse.ravel() == u)) for u in range(len(uniq))])
+    Ws = np.stack([fn(seq.adjacency[t], **kwargs) for t in first])[inverse.ravel()]
+    return MixingSequence(Ws, name=f"{seq.name} [{rule}]")
+
+
+class ResistanceChis(NamedTuple):
+    """DADAO's graph constants (Nabli & Oyallon 2023), from the edge-probability Laplacian.
+
+    Attributes:
+        chi_1: ``1 / lambda_2(L_norm)``, ``L_norm = L_G / |E|`` (edges activated uniformly).
+        chi_2: ``max_{(i,j) in E} 1/2 (e_i - e_j)^T L_norm^+ (e_i - e_j)`` (maximal effective resistance).
+        rate: the gossip intensity ``sqrt(2 chi_1 chi_2)`` the official code uses.
+    """
+
+    chi_1: float
+    chi_2: float
+    rate: float
+
+
+def resistance_chis(g) -> ResistanceChis:
+    """``chi_1`` and ``chi_2`` of DADAO for a graph, or their worst case over a sequence.
+
+    As in the official code (``AdelNabli/DADAO@eed1ed1:utils.py``, ``compute_spectral_quantities`` and
+    ``compute_graph_resistance``; worst case over the graphs in ``data.py:create_K_graphs``): the
+    Laplacian of the graph weighted by the uniform edge-sampling probabilities, ``L_norm = L / |E|``;
+    ``chi_1 = 1 / lambda_2(L_norm)``; ``chi_2`` its maximal edge resistance with the factor 1/2.
+    The gossip process of DADAO then has total intensity ``sqrt(2 chi_1 chi_2)`` (``main.py``).
+
+    Args:
+        g: a connected :class:`Graph`, or a :class:`GraphSequence` whose snapshots are all connected.
+
+    Raises:
+        DisconnectedGraphError: a graph (or a snapshot) is disconnected: ``chi_1`` is infinite.
+    """
+    from problems.graphs import GraphSequence
+
+    if isinstance(g, GraphSequence):
+        flat = np.packbits(g.adjacency.reshape(g.num_steps, -1), axis=1)
+        _, first = np.unique(flat, axis=0, return_index=True)
+        parts = [resistance_chis(g[int(t)]) for t in sorted(first)]
+        c1, c2 = max(p.chi_1 for p in parts), max(p.chi_2 for p in parts)
+        return ResistanceChis(c1, c2, math.sqrt(2.0 * c1 * c2))
+    if not isinstance(g, Graph):
+        raise TypeError(f"resistance_chis expects a graphs.Graph or graphs.GraphSequence, got {type(g).__name__}")
+    g.require_connected("mixing.resistance_chis (DADAO's chi_1 = 1 / lambda_2 of the edge Laplacian)")
+    lap = g.laplacian() / g.num_edges
+    ev = np.linalg.eigvalsh(lap)
+    chi_1 = 1.0 / float(ev[1])
+    pinv = np.linalg.pinv(lap, hermitian=True)
+    e = g.edges
+    r = 0.5 * (pinv[e[:, 0], e[:, 0]] + pinv[e[:, 1], e[:, 1]] - 2.0 * pinv[e[:, 0], e[:, 1]])
+    chi_2 = float(r.max())
+    return ResistanceChis(chi_1, chi_2, math.sqrt(2.0 * chi_1 * chi_2))

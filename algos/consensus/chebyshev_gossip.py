@@ -208,7 +208,8 @@ def chebyshev_gossip(problem, W, *, x0=None, spectrum=None, check: bool = True):
 
     Args:
         problem: a :class:`problems.convex.Problem` (the averaging problem: quadratic with ``A_i = I``).
-        W: (n, n) symmetric mixing matrix.
+        W: (n, n) symmetric mixing matrix, or a :class:`problems.mixing.MixingSequence`
+            (time-varying; see :mod:`algos.consensus.time_varying`).
         x0: (n, d) starting values. Defaults to ``problem.data["b"]``.
         spectrum: ``(lambda_n, lambda_2)``, an interval containing ``W``'s spectrum on the
             mean-free subspace. Defaults to the exact eigenvalues.
@@ -219,6 +220,10 @@ def chebyshev_gossip(problem, W, *, x0=None, spectrum=None, check: bool = True):
         recurrence is time-varying, so it has no exact (spectral-radius) rate.
         ``||X_k - x_bar||_F <= 2 c1^k / (1 + c1^{2k}) ||X_0 - x_bar||_F``.
     """
+    if isinstance(W, mixing.MixingSequence):  # time-varying network: algos/consensus/time_varying.py
+        from algos.consensus.time_varying import chebyshev_sequence
+
+        return chebyshev_sequence(problem, W, x0=x0, spectrum=spectrum)
     W_in, W = W, check_problem_and_W(problem, W, "chebyshev_gossip")
     spec = mixing.spectrum(W)
     lo, hi = _resolve_spectrum(spec, spectrum, "chebyshev_gossip", check)
@@ -263,7 +268,8 @@ def heavy_ball_gossip(problem, W, *, x0=None, step_size=None, momentum=None, spe
 
     Args:
         problem: a :class:`problems.convex.Problem` (the averaging problem: quadratic with ``A_i = I``).
-        W: (n, n) symmetric mixing matrix.
+        W: (n, n) symmetric mixing matrix, or a :class:`problems.mixing.MixingSequence`
+            (time-varying; see :mod:`algos.consensus.time_varying`).
         x0: (n, d) starting values. Defaults to ``problem.data["b"]``.
         step_size: ``h``. Defaults to Polyak's ``4 / (sqrt(l_max) + sqrt(l_min))^2``. May be traced.
         momentum: ``b``. Defaults to ``((sqrt(l_max) - sqrt(l_min)) / (sqrt(l_max) + sqrt(l_min)))^2``.
@@ -276,6 +282,10 @@ def heavy_ball_gossip(problem, W, *, x0=None, step_size=None, momentum=None, spe
         An :class:`algos.Algorithm` with state ``HeavyBallState(X, X_prev)``. The map is
         time-invariant, so ``bounds.convex.exact`` can compute its rate.
     """
+    if isinstance(W, mixing.MixingSequence):  # time-varying network: algos/consensus/time_varying.py
+        from algos.consensus.time_varying import heavy_ball_sequence
+
+        return heavy_ball_sequence(problem, W, x0=x0, step_size=step_size, momentum=momentum, spectrum=spectrum, check=check)
     W_in, W = W, check_problem_and_W(problem, W, "heavy_ball_gossip")
     spec = mixing.spectrum(W)
     lo, hi = _resolve_spectrum(spec, spectrum, "heavy_ball_gossip", check)

@@ -91,7 +91,8 @@ def gossip(problem, W, *, x0=None):
     Args:
         problem: a :class:`problems.convex.Problem`. For average consensus this is
             the quadratic with ``A_i = I``, whose ``x_star`` is ``mean(b)``.
-        W: (n, n) symmetric mixing matrix with ``W 1 = 1``.
+        W: (n, n) symmetric mixing matrix with ``W 1 = 1``, or a :class:`problems.mixing.MixingSequence`
+            (time-varying network: step t uses ``W_{t mod T}``; see :mod:`algos.consensus.time_varying`).
         x0: (n, d) starting values. Defaults to ``problem.data["b"]``.
 
     Returns:
@@ -103,6 +104,10 @@ def gossip(problem, W, *, x0=None):
         >>> _, trace = algos.run(algo, key=0, num_steps=2000)
         >>> trace.consensus_error  # decays like slem(W)^k
     """
+    if isinstance(W, mixing.MixingSequence):  # time-varying network: algos/consensus/time_varying.py
+        from algos.consensus.time_varying import gossip_sequence
+
+        return gossip_sequence(problem, W, x0=x0)
     W_in, W = W, check_problem_and_W(problem, W, "gossip")
     params = {"problem": problem, "W": _gossip.as_param(W_in, W), "x0": default_x0(problem, x0, "gossip")}
     return make_algorithm(_build, params, consensus_metrics, "gossip", hparams={}, spectrum=mixing.spectrum(W))
