@@ -37,6 +37,7 @@ from bounds.convex.lower import scaman_lower_bound
 from bounds.convex.msda import msda
 from bounds.convex.nids import nids
 from bounds.convex.opapc import apapc, opapc
+from bounds import pep  # certified worst cases by performance estimation (bounds.pep.<method>)
 
 __all__ = [
     "Bound",
@@ -69,4 +70,5 @@ __all__ = [
     "apapc",
     "opapc",
     "scaman_lower_bound",
+    "pep",
 ]
