@@ -227,7 +227,7 @@ def worst_case(
         sol = cached(key, lambda k=k: _solve_k(method, k, inputs, net), use_cache=use_cache, progress=progress,
                      label=f"{method} k={k}")  # fmt: skip
         solves.append(sol)
-        values[k] = sol.value * (1.0 + REL_GAP_TOL)
+        values[k] = sol.value * (1.0 + REL_GAP_TOL)  # the accepted solver accuracy
     return WorstCase(method, measure, horizon, values * unit, tuple(solves), inputs)
 
 

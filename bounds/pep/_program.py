@@ -58,11 +58,17 @@ __all__ = [
     "solve_program",
     "cache_dir",
     "REL_GAP_TOL",
+    "RESIDUAL_TOL",
     "FORMAT_VERSION",
 ]
 
 #: Largest relative duality gap ``|primal - dual| / max(|primal|, |dual|, 1e-12)`` accepted.
 REL_GAP_TOL = 1e-6
+#: Largest primal and dual residual accepted (Clarabel's relative residuals ``r_prim``, ``r_dual``;
+#: SCS's ``res_pri``, ``res_dual``). Clarabel often ends PEPs at "AlmostSolved" (insufficient progress
+#: near its 1e-8 defaults) with residuals ~1e-8: such a solve is accepted when it meets these
+#: tolerances, and refused otherwise, whatever its label.
+RESIDUAL_TOL = 1e-7
 #: Part of every cache key: bump it when the formulation changes.
 FORMAT_VERSION = "pep-v1"
 
@@ -238,6 +244,7 @@ class Solve:
         primal, dual: the solver's primal and dual objective values.
         rel_gap: ``|primal - dual| / max(|primal|, |dual|, 1e-12)``.
         status: the solver's status string.
+        residual: the larger of the solver's primal and dual residuals (accepted: <= ``RESIDUAL_TOL``).
         solver: ``"CLARABEL"`` or ``"SCS"``.
         seconds: wall time of the solve (0 when read from the cache).
         size: Gram size(s) and number of scalar constraints.
@@ -253,6 +260,7 @@ class Solve:
     seconds: float
     size: dict
     cached: bool = False
+    residual: float = 0.0
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -308,7 +316,7 @@ def solve_program(space, objective: str, X_final, init: dict, mu: float, L: floa
 
     N = space.N
     if N == 0:
-        return Solve(0.0, 0.0, 0.0, 0.0, "trivial", "none", 0.0, {"gram": 0, "constraints": 0})
+        return Solve(0.0, 0.0, 0.0, 0.0, "trivial", "none", 0.0, {"gram": 0})
     cons = []
     if space.symmetric:
         ic = [j for j in range(N) if space.mean_ok[j]]
@@ -413,17 +421,20 @@ def _solve(prob, size, solver):
         secs = time.perf_counter() - t0
         if name == "CLARABEL":
             status = str(raw.status)
-            ok = status == "Solved"
+            res = max(float(raw.r_prim), float(raw.r_dual))
+            ok = status in ("Solved", "AlmostSolved") and res <= RESIDUAL_TOL
             p, d = -float(raw.obj_val), -float(raw.obj_val_dual)  # cvxpy hands the solver min(-objective)
         else:
             status = str(raw["info"]["status"])
-            ok = status == "solved"
+            res = max(float(raw["info"]["res_pri"]), float(raw["info"]["res_dual"]))
+            ok = status == "solved" and res <= RESIDUAL_TOL
             p, d = -float(raw["info"]["pobj"]), -float(raw["info"]["dobj"])
         gap = abs(p - d) / max(abs(p), abs(d), 1e-12)
         if ok and math.isfinite(p) and math.isfinite(d) and gap <= REL_GAP_TOL:
             label = name + (" " + json.dumps(opts, sort_keys=True) if opts else "")
-            return Solve(max(p, d), p, d, gap, status, label, secs, dict(size, attempts=len(errors) + 1))
-        errors.append(f"{name}{opts or ''}: status {status!r}, primal {p:.6g}, dual {d:.6g}, relative gap {gap:.2e}")
+            return Solve(max(p, d), p, d, gap, status, label, secs, dict(size, attempts=len(errors) + 1), residual=res)
+        errors.append(f"{name}{opts or ''}: status {status!r}, primal {p:.6g}, dual {d:.6g}, relative gap {gap:.2e}, "
+                      f"residual {res:.1e}")  # fmt: skip
     raise PEPError(
         "the performance-estimation program was not solved accurately (no bound is returned): " + "; ".join(errors)
     )
