@@ -47,7 +47,7 @@ def _config(quick: bool) -> dict:
     if quick:
         return {"n": 4, "horizon": 3, "fractions": [0.3, 0.7], "graphs": ["ring"], "dim": 2, "samples": 10,
                 "run_steps": 600, "seed": 0, "methods": ["extra", "dgd"]}  # fmt: skip
-    return {"n": 5, "horizon": 8, "fractions": [0.15, 0.3, 0.5, 0.7, 0.9], "graphs": ["ring", "geometric"], "dim": 3,
+    return {"n": 4, "horizon": 5, "fractions": [0.2, 0.4, 0.6, 0.8], "graphs": ["ring", "geometric"], "dim": 3,
             "samples": 20, "run_steps": 3000, "seed": 0, "methods": list(METHODS)}  # fmt: skip
 
 
