@@ -30,12 +30,15 @@ at most the Gram size), so the envelope is tight at each ``k`` separately; in th
 it is an upper bound (tightness not claimed). The envelope holds for ``k = 0..K`` only (``+inf``
 after ``K``: not judged).
 
-Solver: Clarabel through cvxpy, SCS as fallback. A solve is accepted only when the solver
-reports an optimum (Clarabel ``Solved``, SCS ``solved``) with relative duality gap at most
-``REL_GAP_TOL = 1e-6``; otherwise :class:`PEPError` is raised and no bound is returned. The
-envelope is ``max(primal, dual) * (1 + REL_GAP_TOL)``: the accepted solver accuracy, stated once
-for every bound. Each result carries every solve's status, gap, time and size
-(``Bound.params["solves"]``). Solves are cached on disk (:func:`cache_dir`), keyed by every input.
+Solver: Clarabel through cvxpy (other Clarabel settings, then SCS, as fallbacks). A solve is
+accepted only when its relative duality gap is at most ``REL_GAP_TOL = 1e-6`` and its primal and
+dual residuals at most ``RESIDUAL_TOL = 1e-7`` (judged on these numbers, not on the solver's label:
+Clarabel ends many PEPs at "AlmostSolved" with residuals ~1e-8); otherwise :class:`PEPError` is
+raised and no bound is returned. The envelope is ``max(primal, dual) * (1 + REL_GAP_TOL)``: the
+accepted solver accuracy, stated once for every bound. Each result carries every solve's status,
+gap, residual, time and size (``Bound.params["solves"]``). Solves are cached on disk
+(:func:`cache_dir`, ``$RATEBENCH_PEP_CACHE``), keyed by every input; ``progress=True`` prints a
+line per solve on stderr.
 
 Why not PEPit: PEPit (0.5.1 on PyPI) ships no decentralized method, its performance metrics are
 linear in the Gram matrix (``dist_to_opt``, a mean of norms, is not), and ratebench needs each
