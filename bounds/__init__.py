@@ -39,6 +39,7 @@ from bounds.convex.lower import scaman_lower_bound
 from bounds.convex.msda import msda
 from bounds.convex.nids import nids
 from bounds.convex.opapc import apapc, opapc
+from bounds import pep  # certified worst cases by performance estimation (bounds.pep.<method>)
 
 __all__ = [
     "Bound",
@@ -75,4 +76,5 @@ __all__ = [
     "gossip_product",
     "dadao",
     "adom_plus",
+    "pep",
 ]

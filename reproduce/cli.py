@@ -18,6 +18,7 @@ FIGURE_MODULES = (
     "reproduce.runtime_model",
     "reproduce.consensus_tv",
     "reproduce.dadao",
+    "reproduce.worst_case",
 )
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "paper_figures"
