@@ -16,6 +16,8 @@ from algos.convex.gradient_tracking import gradient_tracking
 from algos.convex.msda import msda
 from algos.convex.nids import nids
 from algos.convex.opapc import apapc, opapc
+from algos.games.stackelberg import stackelberg
+from algos.online.dual_averaging import delayed_dual_averaging, optimistic_dual_averaging, tuned_dual_averaging
 
 __all__ = [
     "Algorithm",
@@ -40,4 +42,10 @@ __all__ = [
     "msda",
     "apapc",
     "opapc",
+    # games
+    "stackelberg",
+    # online
+    "delayed_dual_averaging",
+    "optimistic_dual_averaging",
+    "tuned_dual_averaging",
 ]

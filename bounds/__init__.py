@@ -37,6 +37,13 @@ from bounds.convex.lower import scaman_lower_bound
 from bounds.convex.msda import msda
 from bounds.convex.nids import nids
 from bounds.convex.opapc import apapc, opapc
+from bounds.games.stackelberg import stackelberg_error_rounds, stackelberg_exp3, stackelberg_manipulation, stackelberg_ucb
+from bounds.online.dual_averaging import (
+    delayed_dual_averaging,
+    delayed_dual_averaging_order,
+    optimistic_dual_averaging_order,
+    tuned_dual_averaging,
+)
 
 __all__ = [
     "Bound",
@@ -69,4 +76,14 @@ __all__ = [
     "apapc",
     "opapc",
     "scaman_lower_bound",
+    # games
+    "stackelberg_exp3",
+    "stackelberg_ucb",
+    "stackelberg_error_rounds",
+    "stackelberg_manipulation",
+    # online
+    "delayed_dual_averaging",
+    "tuned_dual_averaging",
+    "delayed_dual_averaging_order",
+    "optimistic_dual_averaging_order",
 ]
