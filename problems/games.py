@@ -201,6 +201,14 @@ def matrix_game(leader_means, follower_means, noise: str = "bernoulli", key=0, *
     )
 
 
+def _rng(key) -> np.random.Generator:
+    """A numpy Generator seeded by an int seed or by the data of a ``jax.random`` key (no eager jax op)."""
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        return np.random.default_rng(int(key))
+    data = jax.random.key_data(key) if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key) else key
+    return np.random.default_rng(np.asarray(data, dtype=np.uint32).ravel().tolist())
+
+
 def random_game(n_leader: int, n_follower: int, key=0, noise: str = "bernoulli") -> Game:
     """A game with every mean drawn independently and uniformly from [0, 1] (ratebench's choice).
 
@@ -212,8 +220,7 @@ def random_game(n_leader: int, n_follower: int, key=0, noise: str = "bernoulli")
     for nm, v in (("n_leader", n_leader), ("n_follower", n_follower)):
         if isinstance(v, bool) or int(v) != v or v < 1:
             raise ValueError(f"{nm} must be a positive integer, got {v!r}")
-    k = jax.random.PRNGKey(int(key)) if isinstance(key, (int, np.integer)) else key
-    u = np.asarray(jax.random.uniform(k, (2, int(n_leader), int(n_follower)), dtype=jnp.float64))
+    u = _rng(key).uniform(0.0, 1.0, size=(2, int(n_leader), int(n_follower)))
     return matrix_game(u[0], u[1], noise=noise, name="random_game")
 
 

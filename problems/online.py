@@ -187,9 +187,11 @@ def make(loss: str = "linear", dim: int = 2, horizon: int = 1000, *, kind: str =
         raise ValueError(f"period must be positive, got {period}")
     if not (np.isfinite(noise) and noise >= 0):
         raise ValueError(f"noise must be nonnegative, got {noise}")
-    k = jax.random.PRNGKey(int(key)) if isinstance(key, (int, np.integer)) else key
-    k_dir, k_noise, k_sign, k_act, k_del, k_phase = (np.asarray(x) for x in jax.random.split(k, 6))
-    rng = lambda kk: np.random.default_rng(np.asarray(kk, dtype=np.uint32).tolist())  # noqa: E731  # seeded from the key
+    from problems.games import _rng
+
+    base = _rng(key)
+    k_dir, k_noise, k_sign, k_act, k_del, k_phase = base.spawn(6)  # independent streams from one key
+    rng = lambda g: g  # noqa: E731
 
     u = rng(k_dir).normal(size=dim)
     u /= np.linalg.norm(u)
