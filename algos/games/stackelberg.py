@@ -55,7 +55,6 @@ response function (FBM); :func:`bounds.stackelberg_error_rounds` and
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import NamedTuple
 
@@ -137,14 +136,16 @@ def _follower_fmucb(s, a, t):
     return jnp.where(any_feasible, manip, fallback)
 
 
-def _build(params, leader: str, follower: str):
+def _build(params):
     game: Game = params["problem"]
     ml, mf = game.leader_means, game.follower_means
     F_star = game.manipulation_response
     gamma = params["gamma"]
     target_a = params["target"][0]
+    leader_code, follower_code = params["leader_code"], params["follower_code"]
     nL, nF = ml.shape
     dt = ml.dtype
+    is_exp3 = leader_code == 0
 
     def init(key):
         del key
@@ -154,19 +155,14 @@ def _build(params, leader: str, follower: str):
     def step(key, s, t):
         k_leader, k_rl, k_rf = jax.random.split(key, 3)
         tf = jnp.asarray(t, dt)
-        # 1. the leader commits
-        if leader == "exp3":
-            p = _exp3_probs(s.log_w, gamma)
-            a = jax.random.categorical(k_leader, jnp.log(p))
-        else:
-            a = jnp.argmax(_ucb_index(s.l_counts, s.l_sums, tf))
+        # 1. the leader commits (the rule is a traced code: one compiled program serves every rule)
+        p = _exp3_probs(s.log_w, gamma)
+        a = jnp.where(is_exp3, jax.random.categorical(k_leader, jnp.log(p)),
+                           jnp.argmax(_ucb_index(s.l_counts, s.l_sums, tf))).astype(jnp.int32)  # fmt: skip
         # 2. the follower observes a and answers
-        if follower == "best_response":
-            b = _follower_best_response(s, a)
-        elif follower == "fbm":
-            b = F_star[a]
-        else:
-            b = _follower_fmucb(s, a, tf)
+        b = jax.lax.switch(follower_code, [lambda: _follower_best_response(s, a).astype(jnp.int32),
+                                           lambda: F_star[a].astype(jnp.int32),
+                                           lambda: _follower_fmucb(s, a, tf).astype(jnp.int32)])  # fmt: skip
         # 3. rewards
         if game.noise == "bernoulli":
             r_l = (jax.random.uniform(k_rl, dtype=dt) < ml[a, b]).astype(dt)
@@ -174,30 +170,22 @@ def _build(params, leader: str, follower: str):
         else:
             r_l, r_f = ml[a, b], mf[a, b]
         # 4. the leader learns from its own reward only
-        log_w = s.log_w
-        if leader == "exp3":
-            log_w = log_w.at[a].add(gamma * (r_l / p[a]) / nL)
-            p_next = _exp3_probs(log_w, gamma)
-            target_prob = p_next[target_a]
+        log_w = jnp.where(is_exp3, s.log_w.at[a].add(gamma * (r_l / p[a]) / nL), s.log_w)
         l_counts = s.l_counts.at[a].add(1.0)
         l_sums = s.l_sums.at[a].add(r_l)
         l_index = _ucb_index(l_counts, l_sums, tf + 1.0)
-        if leader == "ucb":
-            target_prob = (jnp.argmax(l_index) == target_a).astype(dt)
+        target_prob = jnp.where(is_exp3, _exp3_probs(log_w, gamma)[target_a],
+                                (jnp.argmax(l_index) == target_a).astype(dt))  # fmt: skip
         # 5. the follower's statistics
         f_counts = s.f_counts.at[a, b].add(1.0)
         f_sums = s.f_sums.at[a, b].add(r_f)
         fl_sums = s.fl_sums.at[a, b].add(r_l)
-        fb = {"best_response": 1.0, "fbm": 0.0, "fmucb": 2.0}[follower]
+        fb = jnp.asarray([1.0, 0.0, 2.0], dt)[follower_code]
         cost = {"rounds": 1.0, "leader_feedback": 1.0, "follower_feedback": fb, "best_response_calls": 1.0}
         new = StackelbergState(log_w, l_counts, l_sums, l_index, f_counts, f_sums, fl_sums)
         return new, StackelbergInfo(cost, a, b, target_prob)
 
     return init, step
-
-
-# one build object per (leader, follower): the jit cache key must be the same object every call
-_BUILDS = {(lead, fol): functools.partial(_build, leader=lead, follower=fol) for lead in LEADERS for fol in FOLLOWERS}
 
 
 def _finite(state: StackelbergState):
@@ -276,8 +264,10 @@ def stackelberg(game: Game, leader: str = "exp3", follower: str = "best_response
             raise ValueError("stackelberg: gamma is EXP3's parameter; a UCB leader takes none")
         gamma = 0.0
     target = game.stackelberg_equilibrium if follower == "best_response" else game.best_manipulation
-    params = {"problem": game, "gamma": jnp.asarray(gamma), "target": jnp.asarray(np.array(target, np.int32))}
+    params = {"problem": game, "gamma": jnp.asarray(gamma), "target": jnp.asarray(np.array(target, np.int32)),
+              "leader_code": jnp.asarray(LEADERS.index(leader), jnp.int32),
+              "follower_code": jnp.asarray(FOLLOWERS.index(follower), jnp.int32)}
     hp = {"leader": leader, "follower": follower, "gamma": gamma if leader == "exp3" else None,
           "horizon": None if horizon is None else int(horizon), "n_leader": nL, "target": tuple(int(x) for x in target),
           "noise": game.noise}  # fmt: skip
-    return make_algorithm(_BUILDS[(leader, follower)], params, STACKELBERG_METRICS, "stackelberg", hp, finite=_finite)
+    return make_algorithm(_build, params, STACKELBERG_METRICS, "stackelberg", hp, finite=_finite)

@@ -88,67 +88,62 @@ def tuned_step(problem: OnlineProblem, horizon: int | None = None) -> float:
     return float(problem.D) / (float(problem.G) * math.sqrt((1.0 + 2.0 * problem.max_delay) * T))
 
 
-def _build_for(mode: str):
-    def build(params):
-        p: OnlineProblem = params["problem"]
-        alpha, eta0 = params["alpha"], params["eta"]
-        T, dim = p.data.shape
-        N = p.delays.shape[1]
-        R = p.max_delay + 2
-        dt = p.data.dtype
-        ge = 2.0 * p.G if mode == "optimistic" else p.G
-        pad = (p.max_delay + 1.0) * ge**2
+def _build(params):
+    p: OnlineProblem = params["problem"]
+    mode = params["mode"]  # 0 adaptive, 1 optimistic, 2 constant: traced, one program for all three
+    alpha, eta0 = params["alpha"], params["eta"]
+    T, dim = p.data.shape
+    N = p.delays.shape[1]
+    R = p.max_delay + 2
+    dt = p.data.dtype
+    ge = jnp.where(mode == 1, 2.0 * p.G, p.G)
+    pad = (p.max_delay + 1.0) * ge**2
 
-        def init(key):
-            del key
-            zN, zND = jnp.zeros(N, dt), jnp.zeros((N, dim), dt)
-            return DAState(zND, zN, zN, zND, jnp.full(N, -1, jnp.int32), jnp.zeros((R, N, dim), dt),
-                           jnp.zeros((R, N), dt), jnp.zeros((R, N), dt), jnp.zeros((R, N, dim), dt),
-                           jnp.full((R, N), -1, jnp.int32))  # fmt: skip
+    def init(key):
+        del key
+        zN, zND = jnp.zeros(N, dt), jnp.zeros((N, dim), dt)
+        return DAState(zND, zN, zN, zND, jnp.full(N, -1, jnp.int32), jnp.zeros((R, N, dim), dt),
+                       jnp.zeros((R, N), dt), jnp.zeros((R, N), dt), jnp.zeros((R, N, dim), dt),
+                       jnp.full((R, N), -1, jnp.int32))  # fmt: skip
 
-        def step(key, s, t):
-            del key
-            slot = t % R
-            # 1. deliver this round's arrivals to every agent
-            S = s.S + s.buf_g[slot]
-            Q = s.Q + s.buf_q[slot]
-            n = s.n + s.buf_n[slot]
-            newer = s.buf_round[slot] > s.hint_round
-            hint = jnp.where(newer[:, None], s.buf_last[slot], s.hint)
-            hint_round = jnp.where(newer, s.buf_round[slot], s.hint_round)
-            buf_g = s.buf_g.at[slot].set(0.0)
-            buf_q = s.buf_q.at[slot].set(0.0)
-            buf_n = s.buf_n.at[slot].set(0.0)
-            buf_round = s.buf_round.at[slot].set(-1)
-            # 2. the active agent predicts from what it has received
-            i = p.active[t]
-            if mode == "constant":
-                eta = eta0
-            else:
-                eta = alpha / jnp.sqrt(pad + Q[i])
-            m = hint[i] if mode == "optimistic" else jnp.zeros(dim, dt)
-            x = project(-eta * (S[i] + m), p.domain, p.radius)
-            # 3. its gradient is sent to every agent, each with its own delay
-            g = p.grad_at(t, x)
-            e = jnp.sum((g - m) ** 2) if mode == "optimistic" else jnp.sum(g**2)
-            slots = (t + 1 + p.delays[t]) % R  # (N,)
-            agents = jnp.arange(N)
-            buf_g = buf_g.at[slots, agents].add(g[None, :])
-            buf_q = buf_q.at[slots, agents].add(e)
-            buf_n = buf_n.at[slots, agents].add(1.0)
-            buf_last = s.buf_last.at[slots, agents].set(g[None, :])
-            buf_round = buf_round.at[slots, agents].set(t)
-            new = DAState(S, Q, n, hint, hint_round, buf_g, buf_q, buf_n, buf_last, buf_round)
-            info = DAInfo({"gradient_calls": 1.0, "feedback_messages": float(N)}, x, i,
-                          jnp.asarray(t, dt) - n[i], jnp.asarray(eta, dt))  # fmt: skip
-            return new, info
+    def step(key, s, t):
+        del key
+        slot = t % R
+        # 1. deliver this round's arrivals to every agent
+        S = s.S + s.buf_g[slot]
+        Q = s.Q + s.buf_q[slot]
+        n = s.n + s.buf_n[slot]
+        newer = s.buf_round[slot] > s.hint_round
+        hint = jnp.where(newer[:, None], s.buf_last[slot], s.hint)
+        hint_round = jnp.where(newer, s.buf_round[slot], s.hint_round)
+        buf_g = s.buf_g.at[slot].set(0.0)
+        buf_q = s.buf_q.at[slot].set(0.0)
+        buf_n = s.buf_n.at[slot].set(0.0)
+        buf_round = s.buf_round.at[slot].set(-1)
+        # 2. the active agent predicts from what it has received
+        i = p.active[t]
+        eta = jnp.where(mode == 2, eta0, alpha / jnp.sqrt(pad + Q[i]))
+        m = jnp.where(mode == 1, hint[i], jnp.zeros(dim, dt))
+        x = project(-eta * (S[i] + m), p.domain, p.radius)
+        # 3. its gradient is sent to every agent, each with its own delay
+        g = p.grad_at(t, x)
+        e = jnp.sum((g - m) ** 2)  # m = 0 unless optimistic: ||g||^2
+        slots = (t + 1 + p.delays[t]) % R  # (N,)
+        agents = jnp.arange(N)
+        buf_g = buf_g.at[slots, agents].add(g[None, :])
+        buf_q = buf_q.at[slots, agents].add(e)
+        buf_n = buf_n.at[slots, agents].add(1.0)
+        buf_last = s.buf_last.at[slots, agents].set(g[None, :])
+        buf_round = buf_round.at[slots, agents].set(t)
+        new = DAState(S, Q, n, hint, hint_round, buf_g, buf_q, buf_n, buf_last, buf_round)
+        info = DAInfo({"gradient_calls": 1.0, "feedback_messages": float(N)}, x, i,
+                      jnp.asarray(t, dt) - n[i], jnp.asarray(eta, dt))  # fmt: skip
+        return new, info
 
-        return init, step
-
-    return build
+    return init, step
 
 
-_BUILDS = {mode: _build_for(mode) for mode in ("adaptive", "optimistic", "constant")}
+_MODES = ("adaptive", "optimistic", "constant")
 
 
 def _accumulate(params, state, info, t):
@@ -182,8 +177,8 @@ def _alpha(problem, alpha, fn):
 def _make(problem, mode, name, alpha, eta):
     hp = {"alpha": alpha, "step_size": eta, "max_delay": problem.max_delay, "horizon": problem.horizon}
     params = {"problem": problem, "alpha": jnp.asarray(alpha if alpha is not None else 0.0),
-              "eta": jnp.asarray(eta if eta is not None else 0.0)}  # fmt: skip
-    return make_algorithm(_BUILDS[mode], params, ONLINE_METRICS, name, hp)
+              "eta": jnp.asarray(eta if eta is not None else 0.0), "mode": jnp.asarray(_MODES.index(mode), jnp.int32)}  # fmt: skip
+    return make_algorithm(_build, params, ONLINE_METRICS, name, hp)
 
 
 def delayed_dual_averaging(problem: OnlineProblem, *, alpha: float | None = None):

@@ -40,26 +40,31 @@ def _replay(p, mode, alpha=None, eta=None):
                                           (algos.optimistic_dual_averaging, "optimistic"),
                                           (algos.tuned_dual_averaging, "constant")])  # fmt: skip
 def test_regret_equals_an_independent_replay(factory, mode):
-    p = online.quadratic(2, 60, kind="drifting", domain="ball", n_agents=3, max_delay=3, delay="uniform",
+    p = online.quadratic(2, 200, kind="drifting", domain="ball", n_agents=3, max_delay=3, delay="uniform",
                          period=20.0, noise=0.2, key=4)  # fmt: skip
     algo = factory(p)
-    _, tr = algos.run(algo, 0, 60)
+    _, tr = algos.run(algo, 0, 200)
     ref = _replay(p, mode, alpha=algo.hparams["alpha"], eta=algo.hparams["step_size"])
     np.testing.assert_allclose(np.asarray(tr.regret)[1:], ref, rtol=1e-9, atol=1e-10)
-    assert float(tr.gradient_calls[-1]) == 60 and float(tr.feedback_messages[-1]) == 180
+    assert float(tr.gradient_calls[-1]) == 200 and float(tr.feedback_messages[-1]) == 600
     # outstanding feedback never exceeds the delay bound
     assert np.asarray(tr.missing).max() <= 3
 
 
 def test_same_seed_same_trace_and_undelayed_agents_agree():
-    p = online.linear(3, 200, kind="adversarial", key=2)
+    zero = np.zeros((200, 3), dtype=int)
+    p = online.linear(2, 200, kind="stationary", n_agents=3, max_delay=3, delay=zero, key=2)
     a = algos.delayed_dual_averaging(p)
     t1, t2 = algos.run(a, 0, 200)[1], algos.run(a, 0, 200)[1]
     assert np.array_equal(np.asarray(t1.regret), np.asarray(t2.regret))
-    # without delays every agent holds the same sums: the number of agents does not matter
-    q = online.linear(3, 200, kind="adversarial", key=2, n_agents=4)
+    # without actual delays every agent holds the same sums: who is active does not matter
+    q = online.linear(2, 200, kind="stationary", n_agents=3, max_delay=3, delay=zero, activation="round_robin", key=2)
+    assert not np.array_equal(np.asarray(q.active), np.asarray(p.active))
     np.testing.assert_allclose(np.asarray(algos.run(algos.delayed_dual_averaging(q), 0, 200)[1].regret),
                                np.asarray(t1.regret), rtol=1e-12, atol=1e-12)  # fmt: skip
+    # with delays it does
+    r = online.linear(2, 200, kind="stationary", n_agents=3, max_delay=3, delay="uniform", key=2)
+    assert not np.allclose(np.asarray(algos.run(algos.delayed_dual_averaging(r), 0, 200)[1].regret), np.asarray(t1.regret))
 
 
 def test_bad_inputs_are_named():
