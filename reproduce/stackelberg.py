@@ -85,6 +85,12 @@ def _one_game(g, cfg, progress, label):
                 run["error_exponent"] = (
                     float(bounds.fit_exponent(steps[sel][ok], er[sel][ok])[0]) if ok.sum() >= 3 else None
                 )
+                # information: rounds off the target pair (the leader avoiding a* is not an "error round")
+                off = np.asarray(tr.off_target_rounds).mean(0)
+                ok2 = off[sel] > 0
+                run["off_target_exponent"] = (
+                    float(bounds.fit_exponent(steps[sel][ok2], off[sel][ok2])[0]) if ok2.sum() >= 3 else None
+                )
             if follower == "fbm":
                 b = bounds.stackelberg_exp3(algo) if leader == "exp3" else bounds.stackelberg_ucb(algo)
                 rep = bounds.compare(tr, b, algo=algo)
@@ -191,8 +197,8 @@ def stackelberg(quick: bool = False, progress=lambda msg: None) -> FigureResult:
         axes[1, 1].bar(x + (i - 1) * 0.27, [data[n]["runs"][f"exp3/{f}"]["target_freq_last"] for n in names], 0.27, color=c, label=lab)
     for ax in (axes[1, 0], axes[1, 1]):
         ax.set_xticks(x, [n.replace("random4x4", "4x4") + ("" if data[n]["manipulation_pays"] else "*") for n in names], fontsize=7)
-    axes[1, 0].set(title="random 4x4 (EXP3 leader): follower reward / round (* = manipulation does not pay)")
-    axes[1, 1].set(title="random 4x4 (EXP3): target-pair frequency, last quarter", ylim=(0, 1))
+    axes[1, 0].set(title="4x4, EXP3 leader: follower reward/round (*: no gain possible)")
+    axes[1, 1].set(title="4x4, EXP3 leader: target-pair freq., last quarter", ylim=(0, 1))
     for ax in axes.ravel():
         ax.legend(fontsize=6)
     fig.suptitle("Stackelberg learning: best response vs manipulation" + (" (quick)" if quick else ""))
