@@ -18,6 +18,8 @@ from algos.convex.gradient_tracking import gradient_tracking
 from algos.convex.msda import msda
 from algos.convex.nids import nids
 from algos.convex.opapc import apapc, opapc
+from algos.games.stackelberg import stackelberg
+from algos.online.dual_averaging import delayed_dual_averaging, optimistic_dual_averaging, tuned_dual_averaging
 
 __all__ = [
     "Algorithm",
@@ -45,4 +47,10 @@ __all__ = [
     # time-varying and asynchronous networks (issue 13)
     "dadao",
     "adom_plus",
+    # games
+    "stackelberg",
+    # online
+    "delayed_dual_averaging",
+    "optimistic_dual_averaging",
+    "tuned_dual_averaging",
 ]

@@ -40,6 +40,13 @@ from bounds.convex.msda import msda
 from bounds.convex.nids import nids
 from bounds.convex.opapc import apapc, opapc
 from bounds import pep  # certified worst cases by performance estimation (bounds.pep.<method>)
+from bounds.games.stackelberg import stackelberg_error_rounds, stackelberg_exp3, stackelberg_manipulation, stackelberg_ucb
+from bounds.online.dual_averaging import (
+    delayed_dual_averaging,
+    delayed_dual_averaging_order,
+    optimistic_dual_averaging_order,
+    tuned_dual_averaging,
+)
 
 __all__ = [
     "Bound",
@@ -77,4 +84,14 @@ __all__ = [
     "dadao",
     "adom_plus",
     "pep",
+    # games
+    "stackelberg_exp3",
+    "stackelberg_ucb",
+    "stackelberg_error_rounds",
+    "stackelberg_manipulation",
+    # online
+    "delayed_dual_averaging",
+    "tuned_dual_averaging",
+    "delayed_dual_averaging_order",
+    "optimistic_dual_averaging_order",
 ]

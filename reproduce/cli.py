@@ -19,6 +19,8 @@ FIGURE_MODULES = (
     "reproduce.consensus_tv",
     "reproduce.dadao",
     "reproduce.worst_case",
+    "reproduce.stackelberg",
+    "reproduce.online_delays",
 )
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "paper_figures"

@@ -1,0 +1,1 @@
+"""Stackelberg-game learners (leader and follower rules)."""

@@ -1,0 +1,1 @@
+"""Online convex optimization with delays."""

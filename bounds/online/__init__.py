@@ -1,0 +1,1 @@
+"""Theorems for online convex optimization with delays."""
