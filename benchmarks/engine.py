@@ -97,12 +97,20 @@ def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--sections", default="overhead,factory,memory", help="comma list of overhead, factory, memory")
     args = ap.parse_args(argv)
+    sections = set(args.sections.split(","))
+    if not sections <= {"overhead", "factory", "memory"}:
+        ap.error(f"--sections: unknown {sorted(sections - {'overhead', 'factory', 'memory'})}; choose from overhead, factory, memory")
     setup_jax(None)
-    res = {"machine": machine(), "command": "python -m benchmarks.engine" + (" --quick" if args.quick else "")}
-    res["metric_overhead"] = metric_overhead(200 if args.quick else 2000, 3 if args.quick else 5)
-    res["factory"] = factory_time(2 if args.quick else 5)
-    res["memory"] = memory(10**5 if args.quick else 10**7, 10**2 if args.quick else 10**4, 10**3 if args.quick else 10**4, 1 if args.quick else 10)
+    cmd = "python -m benchmarks.engine" + (" --quick" if args.quick else "") + (f" --sections {args.sections}" if sections != {"overhead", "factory", "memory"} else "")
+    res = {"machine": machine(), "command": cmd, "metric_overhead": []}
+    if "overhead" in sections:
+        res["metric_overhead"] = metric_overhead(200 if args.quick else 2000, 3 if args.quick else 5)
+    if "factory" in sections:
+        res["factory"] = factory_time(2 if args.quick else 5)
+    if "memory" in sections:
+        res["memory"] = memory(10**5 if args.quick else 10**7, 10**2 if args.quick else 10**4, 10**3 if args.quick else 10**4, 1 if args.quick else 10)
     print(md_table(["problem", "algo", "us/step recorded every step", "us/step recorded once", "overhead"],
                    [[r["problem"], r["algo"], f"{r['us_per_step_every']:.1f}", f"{r['us_per_step_once']:.1f}", f"{100 * r['overhead']:+.1f}%"]
                     for r in res["metric_overhead"]]))  # fmt: skip
