@@ -16,6 +16,7 @@ from algos.convex.gradient_tracking import gradient_tracking
 from algos.convex.msda import msda
 from algos.convex.nids import nids
 from algos.convex.opapc import apapc, opapc
+from algos.bandits import BanditCost, collab_ucb, decbe_lucb, disbe_lucb, dislinucb, gosine, linucb, ucb
 
 __all__ = [
     "Algorithm",
@@ -40,4 +41,13 @@ __all__ = [
     "msda",
     "apapc",
     "opapc",
+    # bandits
+    "BanditCost",
+    "ucb",
+    "gosine",
+    "collab_ucb",
+    "linucb",
+    "dislinucb",
+    "disbe_lucb",
+    "decbe_lucb",
 ]

@@ -37,6 +37,17 @@ from bounds.convex.lower import scaman_lower_bound
 from bounds.convex.msda import msda
 from bounds.convex.nids import nids
 from bounds.convex.opapc import apapc, opapc
+from bounds.bandits.collab import collab_group_regret, log_growth_check
+from bounds.bandits.linear import (
+    communication_lower_bound,
+    disbe_lucb_communication,
+    disbe_lucb_regret,
+    dislinucb_communication,
+    dislinucb_regret,
+    scaling_check,
+)
+from bounds.bandits.linucb import linucb
+from bounds.bandits.ucb import ucb1
 
 __all__ = [
     "Bound",
@@ -69,4 +80,15 @@ __all__ = [
     "apapc",
     "opapc",
     "scaman_lower_bound",
+    # bandits
+    "ucb1",
+    "linucb",
+    "disbe_lucb_regret",
+    "disbe_lucb_communication",
+    "communication_lower_bound",
+    "dislinucb_regret",
+    "dislinucb_communication",
+    "scaling_check",
+    "collab_group_regret",
+    "log_growth_check",
 ]

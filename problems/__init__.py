@@ -1,5 +1,6 @@
 """Synthetic problem instances with known constants, networks and gossip weights."""
 
 from problems import convex, graphs, mixing
+from problems import bandits
 
-__all__ = ["convex", "graphs", "mixing"]
+__all__ = ["convex", "graphs", "mixing", "bandits"]
