@@ -12,7 +12,7 @@ from reproduce import _io
 from reproduce._registry import REGISTRY
 
 # Modules that register figures; importing them fills REGISTRY.
-FIGURE_MODULES = ("reproduce.gossip_weights", "reproduce.convex_rates")
+FIGURE_MODULES = ("reproduce.gossip_weights", "reproduce.convex_rates", "reproduce.collab_mab", "reproduce.disbe_lucb")
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "paper_figures"
 #: Quick runs write here (git-ignored), never over the committed full-size gallery in DEFAULT_OUT.

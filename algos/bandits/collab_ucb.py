@@ -17,7 +17,7 @@ UCB ``alpha = 4`` with ``log(t + 1)``, one arm index per agent per phase):
   otherwise);
 * **context unaware (ours)**: ask an agent drawn from ``G``; recommendations from agents of other
   bandits are filtered by *blocking*: when a recommended arm is not the agent's most played arm
-  of the next phase, the recommender is blocked until phase ``2 j``;
+  of the next phase ``j``, the recommender is blocked until phase ``j^2``;
 * **partially context aware (ours)**: ask one of the ``r - 1`` known peers, uniformly (they learn
   the same bandit, so no blocking is needed; the agent talks to its peers directly).
 

@@ -53,11 +53,23 @@ def test_regret_is_sum_of_gaps_of_pulled_arms(make):
     assert np.all(np.diff(tr.regret) >= 0)
 
 
+_LIN = dict(N=4, d=3, K=6, C=5, T=400)
+
+
+def _lin():
+    return bandits.linear_contextual(_LIN["N"], _LIN["d"], _LIN["K"], key=2, n_contexts=_LIN["C"])
+
+
+def _decbe(p):
+    return algos.decbe_lucb(p, mixing.metropolis(graphs.ring(_LIN["N"])), horizon=_LIN["T"])
+
+
 def test_linear_regret_replayed_step_by_step():
-    """DisBE-LUCB's recorded regret equals the gaps of its actions, replayed with the engine's keys."""
-    p = bandits.linear_contextual(3, 3, 6, key=1, n_contexts=5)
-    T = 60
-    algo = algos.disbe_lucb(p, horizon=T)
+    """DecBE-LUCB's recorded regret and bits equal the gaps and message sizes of its actions, replayed
+    with the engine's keys (step t gets fold_in(k_steps, t))."""
+    p = _lin()
+    T = _LIN["T"]
+    algo = _decbe(p)
     _, tr = algos.run(algo, 7, T, record_every=T)
     k_init, k_steps = jax.random.split(jax.random.PRNGKey(7))
     step = jax.jit(algo.step)
@@ -75,19 +87,18 @@ def test_linear_regret_replayed_step_by_step():
 
 # ------------------------------------------------------------------------------- bits accounting
 def test_gosine_bits_are_one_index_per_agent_per_phase():
-    p = bandits.gosine_instance(0, n_agents=5, n_arms=12)
-    T = 6**3
-    _, tr = algos.run(algos.gosine(p), 0, T, record_every=T)
-    phases = 6  # phase ends at t + 1 = 1, 8, 27, 64, 125, 216
+    p = _mab()  # complete graph: every agent asks at every phase end
+    _, tr = algos.run(algos.gosine(p), 0, 343, record_every=49)
+    phases = 7  # phase ends at t + 1 = 1, 8, 27, 64, 125, 216, 343
     assert tr.comm_rounds[-1] == phases
-    assert tr.messages[-1] == phases * 5
-    assert tr.bits_up[-1] == phases * 5 * math.ceil(math.log2(12))
+    assert tr.messages[-1] == phases * 6
+    assert tr.bits_up[-1] == phases * 6 * math.ceil(math.log2(8))
     assert tr.bits_down[-1] == 0
 
 
 def test_disbe_and_decbe_bits_match_message_sizes():
-    N, d, T = 4, 3, 400
-    p = bandits.linear_contextual(N, d, 6, key=2, n_contexts=5)
+    N, d, T = _LIN["N"], _LIN["d"], _LIN["T"]
+    p = _lin()
     ends = batch_grid(T, N, d)
     b = quant_bits(T, N)
     dis = algos.disbe_lucb(p, horizon=T)
@@ -96,7 +107,7 @@ def test_disbe_and_decbe_bits_match_message_sizes():
     assert tr.bits_up[-1] == n_comm * N * d * b == tr.bits_down[-1]
     assert tr.messages[-1] == n_comm * 2 * N
     W = mixing.metropolis(graphs.ring(N))
-    dec = algos.decbe_lucb(p, W, horizon=T)
+    dec = _decbe(p)
     _, tr2 = algos.run(dec, 0, T, record_every=T)
     R = dec.hparams["rounds"]
     assert R == math.ceil(math.log(N * T) / math.log(1 / mixing.slem(W)))
@@ -105,8 +116,8 @@ def test_disbe_and_decbe_bits_match_message_sizes():
 
 
 def test_dislinucb_bits_per_sync():
-    N, d, T = 3, 3, 200
-    p = bandits.linear_contextual(N, d, 6, key=2, n_contexts=5)
+    N, d, T = _LIN["N"], _LIN["d"], _LIN["T"]
+    p = _lin()
     _, tr = algos.run(algos.dislinucb(p, horizon=T, threshold=2.0), 0, T, record_every=T)
     syncs = tr.comm_rounds[-1]
     assert syncs >= 1
@@ -214,9 +225,9 @@ def test_order_checks():
 def test_determinism_and_seeds():
     p = _mab()
     algo = algos.collab_ucb(p)
-    _, a = algos.run(algo, 11, 216, record_every=8)
-    _, b = algos.run(algo, 11, 216, record_every=8)
-    _, c = algos.run(algo, 12, 216, record_every=8)
+    _, a = algos.run(algo, 11, 343, record_every=49)
+    _, b = algos.run(algo, 11, 343, record_every=49)
+    _, c = algos.run(algo, 12, 343, record_every=49)
     for f in ("regret", "realized_regret", "bits_up"):
         np.testing.assert_array_equal(np.asarray(a[f]), np.asarray(b[f]))
     assert not np.array_equal(np.asarray(a.realized_regret), np.asarray(c.realized_regret))
