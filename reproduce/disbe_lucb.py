@@ -26,9 +26,9 @@ from reproduce._style import BANDIT_STYLE
 
 CONFIG = {
     "full": {"dim": 5, "n_actions": 40, "n_contexts": 100, "N": 8, "Ts": [1000, 4000, 16000], "Ns": [4, 8, 16, 32],
-             "T_for_N": 4000, "seeds": 2, "instance_key": 0, "records": 8},
-    "quick": {"dim": 4, "n_actions": 20, "n_contexts": 20, "N": 4, "Ts": [500, 2000], "Ns": [2, 4, 8],
-              "T_for_N": 1000, "seeds": 1, "instance_key": 0, "records": 4},
+             "T_for_N": 2000, "seeds": 1, "instance_key": 0, "records": 8},
+    "quick": {"dim": 4, "n_actions": 20, "n_contexts": 20, "N": 4, "Ts": [400, 1600], "Ns": [4, 8],
+              "T_for_N": 400, "seeds": 1, "instance_key": 0, "records": 4},
 }  # fmt: skip
 DIST = ("dislinucb", "disbe_lucb", "decbe_lucb")
 
