@@ -23,7 +23,6 @@ Matching bound: :func:`bounds.bandits.linucb.linucb` (explicit, high probability
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import jax
