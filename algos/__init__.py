@@ -20,6 +20,7 @@ from algos.convex.nids import nids
 from algos.convex.opapc import apapc, opapc
 from algos.games.stackelberg import stackelberg
 from algos.online.dual_averaging import delayed_dual_averaging, optimistic_dual_averaging, tuned_dual_averaging
+from algos.bandits import BanditCost, collab_ucb, decbe_lucb, disbe_lucb, dislinucb, gosine, linucb, ucb
 
 __all__ = [
     "Algorithm",
@@ -53,4 +54,13 @@ __all__ = [
     "delayed_dual_averaging",
     "optimistic_dual_averaging",
     "tuned_dual_averaging",
+    # bandits
+    "BanditCost",
+    "ucb",
+    "gosine",
+    "collab_ucb",
+    "linucb",
+    "dislinucb",
+    "disbe_lucb",
+    "decbe_lucb",
 ]

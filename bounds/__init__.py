@@ -47,6 +47,17 @@ from bounds.online.dual_averaging import (
     optimistic_dual_averaging_order,
     tuned_dual_averaging,
 )
+from bounds.bandits.collab import collab_group_regret, log_growth_check
+from bounds.bandits.linear import (
+    communication_lower_bound,
+    disbe_lucb_communication,
+    disbe_lucb_regret,
+    dislinucb_communication,
+    dislinucb_regret,
+    scaling_check,
+)
+from bounds.bandits.linucb import linucb
+from bounds.bandits.ucb import ucb1
 
 __all__ = [
     "Bound",
@@ -94,4 +105,15 @@ __all__ = [
     "tuned_dual_averaging",
     "delayed_dual_averaging_order",
     "optimistic_dual_averaging_order",
+    # bandits
+    "ucb1",
+    "linucb",
+    "disbe_lucb_regret",
+    "disbe_lucb_communication",
+    "communication_lower_bound",
+    "dislinucb_regret",
+    "dislinucb_communication",
+    "scaling_check",
+    "collab_group_regret",
+    "log_growth_check",
 ]

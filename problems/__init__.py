@@ -1,6 +1,6 @@
 """Synthetic problem instances with known constants, networks and gossip weights."""
 
 from problems import convex, graphs, mixing
-from problems import games, online
+from problems import bandits, games, online
 
-__all__ = ["convex", "graphs", "mixing", "games", "online"]
+__all__ = ["convex", "graphs", "mixing", "bandits", "games", "online"]

@@ -22,3 +22,15 @@ METHOD_STYLE = {
     "chebyshev_gossip": {"color": "#17becf", "label": "Chebyshev gossip", "marker": "1"},
     "heavy_ball_gossip": {"color": "#bcbd22", "label": "heavy-ball gossip", "marker": "2"},
 }
+
+BANDIT_STYLE = {
+    "ucb": {"color": "#7f7f7f", "label": "independent UCB"},
+    "gosine": {"color": "#1f77b4", "label": "GosInE"},
+    "collab_unaware": {"color": "#ff7f0e", "label": "collab. UCB (context unaware)"},
+    "collab_partial": {"color": "#2ca02c", "label": "collab. UCB (partially aware)"},
+    "ucb1": {"color": "#9467bd", "label": "UCB1 (alpha = 2)"},
+    "linucb": {"color": "#7f7f7f", "label": "LinUCB (one agent, NT rounds)"},
+    "dislinucb": {"color": "#d62728", "label": "DisLinUCB"},
+    "disbe_lucb": {"color": "#1f77b4", "label": "DisBE-LUCB"},
+    "decbe_lucb": {"color": "#2ca02c", "label": "DecBE-LUCB"},
+}

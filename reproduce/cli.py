@@ -21,6 +21,8 @@ FIGURE_MODULES = (
     "reproduce.worst_case",
     "reproduce.stackelberg",
     "reproduce.online_delays",
+    "reproduce.collab_mab",
+    "reproduce.disbe_lucb",
 )
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "paper_figures"

@@ -1,0 +1,1 @@
+"""Guarantees of the networked-bandit methods (see each module)."""
