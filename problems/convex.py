@@ -786,22 +786,33 @@ def averaging(n_nodes: int, dim: int, key: int = 0, *, scale: float = 1.0, sigma
 
 
 # --- what a run records (the convex family's metrics) ----------------------------------
+def _distances(params, X) -> tuple[dict, jax.Array]:
+    """``dist_to_opt`` and ``consensus_error`` of node-stacked iterates ``X`` (n, d), and ``x_bar``."""
+    p = params["problem"]
+    n, d = X.shape
+    # The sums are written as matrix-vector products: XLA:CPU lowers a reduction to a scalar
+    # loop but a product to a vectorized BLAS-like kernel (measured: 32 vs 54 us for these two
+    # metrics at n=256, d=100, each jitted alone; benchmarks/engine.py has the in-run overhead).
+    x_bar = jnp.ones((n,), X.dtype) @ X / n
+    ones_d = jnp.ones((d,), X.dtype)
+    D, E = X - p.x_star, X - x_bar
+    return {
+        "dist_to_opt": jnp.mean(jnp.sqrt((D * D) @ ones_d)),
+        "consensus_error": jnp.sqrt(jnp.mean((E * E) @ ones_d)),
+    }, x_bar
+
+
 def _distance_instant(params, state, info) -> dict:
     """``dist_to_opt`` and ``consensus_error`` of node-stacked iterates ``state.X`` (n, d)."""
     del info
-    p = params["problem"]
-    X = state.X
-    x_bar = jnp.mean(X, axis=0)
-    return {
-        "dist_to_opt": jnp.mean(jnp.linalg.norm(X - p.x_star, axis=1)),
-        "consensus_error": jnp.sqrt(jnp.mean(jnp.sum((X - x_bar) ** 2, axis=1))),
-    }
+    return _distances(params, state.X)[0]
 
 
 def _convex_instant(params, state, info) -> dict:
     """The distances plus ``suboptimality`` = ``f(x_bar) - f*``."""
-    out = _distance_instant(params, state, info)
-    out["suboptimality"] = params["problem"].suboptimality(jnp.mean(state.X, axis=0))
+    del info
+    out, x_bar = _distances(params, state.X)
+    out["suboptimality"] = params["problem"].suboptimality(x_bar)
     return out
 
 
