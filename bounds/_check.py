@@ -132,6 +132,9 @@ class Bound:
         instance_tol: two-sided tolerance of the instance check, as a fraction of ``1 - instance_rate``.
         instance_shape: ``shape(steps) -> array``: the exact transient of the slowest modes (their
             Jordan/near-Jordan polynomial growth, ``||T^k z|| / rate^k``); divided out before fitting.
+        instance_model_shape: ``shape(steps) -> array``: the run's whole exact transient (the
+            prediction of its linear recursion over ``r*^k``; NaN where the prediction is not
+            accurate), used in preference to ``instance_shape`` (see :func:`compare`).
         instance_weight, instance_next_modulus: the slowest excited modes' share of the error and the
             next modulus below them (decides whether a float64 run can show the rate; :func:`compare`).
         signature: :func:`signature` of the (problem, W) the bound was computed for, or None.
@@ -160,6 +163,7 @@ class Bound:
     instance_rate: float | None = None
     instance_tol: float = 0.02
     instance_shape: Callable | None = None
+    instance_model_shape: Callable | None = None
     instance_weight: float | None = None
     instance_next_modulus: float | None = None
     signature: str | None = None
@@ -539,28 +543,30 @@ def _judge_envelope(values, steps, bound: Bound):
 
 
 def _fit(values, x, steps, bound: Bound):
+    """``(rate, window, r2, exact)``: ``exact`` when the run's whole exact transient was divided out."""
     xs = steps.astype(np.float64) if x is None else x
-    if bound.kind == "instance" and bound.instance_shape is not None:
+    if bound.kind == "instance" and bound.instance_model_shape is not None:
         # The window is chosen on the run's values; the exact transient is evaluated only at the
         # points the fit uses (it costs one predicted state per point) and divided out there.
         try:
             start, stop = _fit_window(values)
         except ValueError:
-            return None, (0, 0), 0.0
+            return None, (0, 0), 0.0, False
         sel = _fit_points(start, stop)
-        sh = np.asarray(bound.instance_shape(steps[sel]), dtype=np.float64)
+        sh = np.asarray(bound.instance_model_shape(steps[sel]), dtype=np.float64)
         ok = np.isfinite(sh) & (sh > 0) & np.isfinite(values[sel]) & (values[sel] > 0)
-        if ok.sum() < 3:
-            return None, (0, 0), 0.0
-        slope, r2 = _theil_sen(xs[sel][ok], np.log(values[sel][ok]) - np.log(sh[ok]))
-        return math.exp(slope), (start, stop), r2
+        if ok.sum() >= MIN_FIT_POINTS or (ok.sum() >= 8 and ok.sum() == len(sel)):
+            slope, r2 = _theil_sen(xs[sel][ok], np.log(values[sel][ok]) - np.log(sh[ok]))
+            return math.exp(slope), (start, stop), r2, True
     vals = values
-    if bound.poly_degree:
+    if bound.kind == "instance" and bound.instance_shape is not None:
+        vals = values / np.maximum(np.asarray(bound.instance_shape(steps), dtype=np.float64), 1e-300)
+    elif bound.poly_degree:
         vals = values / np.power(np.maximum(steps.astype(np.float64), 1.0), bound.poly_degree)
     try:
-        return fit_rate(vals, xs)
+        return (*fit_rate(vals, xs), False)
     except ValueError:
-        return None, (0, 0), 0.0
+        return None, (0, 0), 0.0, False
 
 
 def _observable(bound: Bound, window: tuple[int, int], steps: np.ndarray, margin: float = 30.0) -> bool:
@@ -585,7 +591,8 @@ def _one_report(bound, values, x, steps, diverged, diverged_at) -> Report:
     base = dict(name=bound.name, kind=bound.kind, metric=bound.metric, x_axis=bound.x_axis,
                 stated_rate=bound.rate, instance_rate=bound.instance_rate, valid=bound.valid, source=bound.source)  # fmt: skip
     finite = np.isfinite(values)
-    r_emp, window, r2 = _fit(np.where(finite, values, np.nan), None if x is None else x, steps, bound) if finite.any() else (None, (0, 0), 0.0)
+    r_emp, window, r2, exact = (_fit(np.where(finite, values, np.nan), None if x is None else x, steps, bound)
+                                if finite.any() else (None, (0, 0), 0.0, False))  # fmt: skip
     holds, slack, msg = None, None, ""
     checked, worst, first, two_sided = 0, None, None, None
     if not bound.valid:
@@ -606,7 +613,7 @@ def _one_report(bound, values, x, steps, diverged, diverged_at) -> Report:
             msg = (f"not judged: only {window[1] - window[0]} recorded points in the asymptotic window (< {MIN_FIT_POINTS}); "
                    "a rate is not fitted to 2% of the gap from so few samples of an oscillating error: record more often")  # fmt: skip
         else:
-            two_sided = _observable(bound, window, steps)
+            two_sided = True if exact else _observable(bound, window, steps)
             lo, hi = r_star - tol * (1.0 - r_star), r_star + tol * (1.0 - r_star)
             holds = bool(lo <= r_emp <= hi) if two_sided else bool(r_emp <= hi)
             if not holds:
@@ -706,9 +713,10 @@ def compare(trace, bound: Bound, *, algo=None):
     * ``explicit`` bounds on an expectation (``bound.statistic == "mean"``): judged on a batch of
       seeded runs by the sample mean, with a one-sided confidence rule (:func:`_judge_mean`).
     * ``instance`` bounds: two-sided on the fitted rate, with the run's exact transient
-      ``instance_shape`` (the prediction of its linear recursion, over ``r*^k``) divided out at
-      the fit's points: ``|r_emp - r*| <= instance_tol (1 - r*)``. A bound without a full model
-      (``instance_weight`` given) keeps the older rule: when the slowest excited modes carry too
+      ``instance_model_shape`` (the prediction of its linear recursion, over ``r*^k``) divided out
+      at the fit's points: ``|r_emp - r*| <= instance_tol (1 - r*)``. Where the prediction's
+      accuracy floor leaves fewer than ``MIN_FIT_POINTS`` usable points (very non-normal iteration
+      matrices), only the slowest band's transient ``instance_shape`` is divided out, and when the slowest excited modes carry too
       little of the error to show before round-off, only ``r_emp <= r* + tol (1 - r*)`` is
       judged and the report says ``two_sided=False``. With fewer than ``MIN_FIT_POINTS = 30``
       recorded points in the fit window (coarse ``record_every`` on a fast method) ``holds`` is
