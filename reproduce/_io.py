@@ -104,7 +104,8 @@ def atomic_path(dest: Path, suffix: str):
             os.unlink(tmp)
 
 
-def _key(k) -> str:
+def json_key(k) -> str:
+    """How a dictionary key is written in a result file (numbers: ``float(key)``/``int(key)`` read them back)."""
     if isinstance(k, (bool, np.bool_)):
         return str(bool(k)).lower()
     if isinstance(k, (int, np.integer)):
@@ -117,7 +118,7 @@ def _key(k) -> str:
 def to_jsonable(obj):
     """Convert NumPy / JAX values to plain JSON; non-finite floats become ``None`` (JSON ``null``)."""
     if isinstance(obj, dict):
-        return {_key(k): to_jsonable(v) for k, v in obj.items()}
+        return {json_key(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v) for v in obj]
     if hasattr(obj, "__array__") and not isinstance(obj, (str, bytes)):
