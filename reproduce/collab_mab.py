@@ -109,6 +109,11 @@ def claims_of(data: dict) -> list[Claim]:
     return out
 
 
+def plot_result(result: dict):
+    """Draw the figure from its result file (``result``: the JSON payload)."""
+    return plot(result["data"], result["config"])
+
+
 def plot(data: dict, config: dict):
     import matplotlib.pyplot as plt
 
@@ -116,15 +121,16 @@ def plot(data: dict, config: dict):
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     for k, v in data["methods"].items():
         st = BANDIT_STYLE[k]
-        ax.plot(steps[1:], v["mean"][1:], color=st["color"], label=st["label"])
-        ax.fill_between(steps[1:], v["lo"][1:], v["hi"][1:], color=st["color"], alpha=0.2)
+        mean, lo, hi = (np.asarray(v[f], float) for f in ("mean", "lo", "hi"))  # null (non-finite) -> nan
+        ax.plot(steps[1:], mean[1:], color=st["color"], label=st["label"])
+        ax.fill_between(steps[1:], lo[1:], hi[1:], color=st["color"], alpha=0.2)
     ax.set_xscale("log")
     ax.set_xlabel("T (rounds)")
     ax.set_ylabel("group pseudo-regret")
     ax.set_title(f"N={config['n_agents']}, M={config['n_bandits']}, K={config['n_arms']}, {config['seeds']} seeds")
     ax.legend(fontsize=8)
     u = data["ucb1"]
-    ax2.plot(steps[1:], u["mean"][1:], color=BANDIT_STYLE["ucb1"]["color"], label="UCB1, seed mean")
+    ax2.plot(steps[1:], np.asarray(u["mean"], float)[1:], color=BANDIT_STYLE["ucb1"]["color"], label="UCB1, seed mean")
     env = np.asarray(u["envelope"], float)
     ax2.plot(steps[1:], env[1:], "k--", label="Auer et al. 2002 bound")
     ax2.set_xscale("log")
@@ -145,7 +151,8 @@ def plot(data: dict, config: dict):
         "group regret grows like log T (fitted exponent over the last decade <= 0.25)",
         "UCB1's explicit bound holds on the seed average",
     ),
+    plot=plot_result,
 )
 def collab_mab(quick: bool = False, progress=lambda msg: None) -> FigureResult:
     data, config = compute(quick, progress)
-    return FigureResult(figure=plot(data, config), data=data, config=config, claims=claims_of(data), seed=0)
+    return FigureResult(figure=None, data=data, config=config, claims=claims_of(data), seed=0)
