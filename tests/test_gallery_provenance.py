@@ -1,0 +1,70 @@
+"""The committed gallery (paper_figures/*.json): a stale result is visible as such.
+
+* A result that records the commit it was computed at: that commit must be an ancestor of HEAD
+  (a result from a branch that was never merged, or from a rewritten history, fails).
+* A result that records no commit (written before provenance was kept) must be one of
+  ``LEGACY_NO_COMMIT``, the figures not regenerated since, too expensive to recompute here; they are
+  reported by name (a warning in the test summary), never passed silently, and the list may only shrink.
+* Every committed pair is consistent: the JSON's ``png_sha256`` is the PNG's, and the JSON is strict
+  (no NaN/Infinity tokens, no "nan" strings where a number belongs) once it has a format.
+"""
+
+import json
+import subprocess
+import warnings
+from pathlib import Path
+
+import pytest
+
+from reproduce import _io
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Results computed before provenance was recorded and not regenerated yet (minutes to hours each here).
+LEGACY_NO_COMMIT = {"collab-mab", "dadao", "disbe-lucb", "online-delays", "runtime-model", "stackelberg", "worst-case"}
+
+
+def _git(*args):
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=60)
+
+
+def _committed_results() -> dict:
+    r = _git("ls-files", "paper_figures/*.json")
+    if r.returncode != 0:
+        pytest.skip(f"not a git checkout ({r.stderr.strip()}): the committed gallery cannot be listed")
+    files = [ROOT / f for f in r.stdout.split() if "/quick/" not in f]
+    assert files, "no committed result in paper_figures/"
+    return {p.stem: json.loads(p.read_text()) for p in files}
+
+
+def _commit(res: dict):
+    return ((res.get("provenance") or {}).get("git") or {}).get("commit")
+
+
+def test_recorded_commits_are_ancestors_of_head():
+    results = {n: c for n, r in _committed_results().items() if (c := _commit(r))}
+    if _git("rev-parse", "--is-shallow-repository").stdout.strip() == "true":
+        missing = [n for n, c in results.items() if _git("cat-file", "-e", f"{c}^{{commit}}").returncode != 0]
+        if missing:
+            pytest.skip(f"shallow clone: the recorded commits of {', '.join(missing)} are not in it")
+    not_ancestor = [f"{n} ({c[:10]})" for n, c in results.items() if _git("merge-base", "--is-ancestor", c, "HEAD").returncode != 0]
+    assert not not_ancestor, f"results computed at commits that are not ancestors of HEAD (stale or from another history): {not_ancestor}"
+
+
+def test_results_without_a_commit_are_exactly_the_listed_legacy_ones():
+    without = {n for n, r in _committed_results().items() if not _commit(r)}
+    assert without <= LEGACY_NO_COMMIT, f"results committed without provenance: {sorted(without - LEGACY_NO_COMMIT)}; regenerate them"
+    assert LEGACY_NO_COMMIT <= without, f"now regenerated, drop from LEGACY_NO_COMMIT: {sorted(LEGACY_NO_COMMIT - without)}"
+    if without:
+        warnings.warn(f"committed results with no recorded commit (stale until regenerated): {', '.join(sorted(without))}", stacklevel=1)
+
+
+def test_committed_pairs_are_consistent_and_strict():
+    for name, res in _committed_results().items():
+        if res.get("format", 1) < 2:
+            continue  # legacy layout: listed above
+        png = ROOT / "paper_figures" / f"{name}.png"
+        assert res["png_sha256"] == _io.sha256(png.read_bytes()), f"{name}: PNG and JSON are from different runs"
+        text = (ROOT / "paper_figures" / f"{name}.json").read_text()
+        json.loads(text, parse_constant=lambda tok: pytest.fail(f"{name}.json holds the non-JSON constant {tok}"))
+        assert res["quick"] is False, f"{name}: a quick result in the committed gallery"
+        assert res["provenance"]["git"]["dirty"] is False, f"{name}: computed from a modified tree ({res['provenance']['git']['changed']})"
