@@ -196,7 +196,7 @@ def runtime_model(quick: bool = False, progress=lambda msg: None) -> FigureResul
 
     data = {
         "sizes": list(sizes),
-        "speedup": {f"{la:g}": {t: g.tolist() for t, g in speed[la].items()} for la in lats},
+        "speedup": {f"{la:g}": {t: g.tolist() for t, g in speed[la].items()} for la in CONFIG["latencies_s"]},
         "runs": claims[1].details["runs"],
         "schedule": sched,
     }

@@ -65,6 +65,6 @@ def test_committed_pairs_are_consistent_and_strict():
         png = ROOT / "paper_figures" / f"{name}.png"
         assert res["png_sha256"] == _io.sha256(png.read_bytes()), f"{name}: PNG and JSON are from different runs"
         text = (ROOT / "paper_figures" / f"{name}.json").read_text()
-        json.loads(text, parse_constant=lambda tok: pytest.fail(f"{name}.json holds the non-JSON constant {tok}"))
+        json.loads(text, parse_constant=lambda tok, name=name: pytest.fail(f"{name}.json holds the non-JSON constant {tok}"))
         assert res["quick"] is False, f"{name}: a quick result in the committed gallery"
         assert res["provenance"]["git"]["dirty"] is False, f"{name}: computed from a modified tree ({res['provenance']['git']['changed']})"
