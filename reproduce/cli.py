@@ -198,6 +198,7 @@ def run_figure(name: str, *, quick: bool = False, out_dir: Path | None = None, a
     if argv is None:
         argv = ["run", name, *(["--quick"] if quick else []), *(["--out", str(out_dir)] if out_dir != default_out(quick) else [])]
     print(f"== {name}: {fig_def.paper}{' (quick)' if quick else ''}", file=sys.stderr, flush=True)
+    prov = provenance(argv)  # the code as it was when the computation started
     t0 = time.perf_counter()
     result = fig_def.fn(quick=quick, progress=_progress(name))
     elapsed = time.perf_counter() - t0
@@ -209,7 +210,7 @@ def run_figure(name: str, *, quick: bool = False, out_dir: Path | None = None, a
         "seed": result.seed,
         "config": result.config,
         "module_config": _module_config(fig_def),
-        "provenance": provenance(argv),
+        "provenance": prov,
         "versions": _io.versions(),
         "elapsed_s": elapsed,
         "claims": [
