@@ -24,7 +24,7 @@ h1{margin-bottom:.2em} .meta{color:#555;font-size:.9em}
 .pass{background:#2e7d32} .fail{background:#c62828} .warn{background:#ef6c00} .info{background:#546e7a}
 table{border-collapse:collapse;width:100%;font-size:.9em} td,th{border:1px solid #ddd;padding:.3em;vertical-align:top;text-align:left}
 pre{background:#f6f6f6;padding:.5em;overflow:auto;max-height:30em;font-size:.8em}
-#toc td{border:none;padding:.1em .5em}
+#toc td{border:none;padding:.1em .5em} #toc td:first-child{white-space:nowrap}
 """
 
 SCRIPT = """
