@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from reproduce import _io
@@ -223,7 +224,15 @@ def run_figure(name: str, *, quick: bool = False, out_dir: Path | None = None, a
     import json
 
     payload = json.loads(_io.dumps(payload))  # the plot sees exactly what the file holds
-    png = _render(fig_def, payload, result.figure)
+    try:
+        png = _render(fig_def, payload, result.figure)
+    except Exception:
+        # keep the computed result (minutes of work) beside, never in place of, the current pair
+        kept = out_dir / f"{name}.unplotted.json"
+        _io.write_json(kept, payload)
+        traceback.print_exc()
+        raise CliError(f"the plot of {name} failed (traceback above); its computed result is kept in {kept}: fix the plot, then "
+                       f"python -m reproduce plot {name} --json {kept}{' --quick' if quick else ''}") from None
     payload["png_sha256"] = _io.sha256(png)
     _io.write_pair(out_dir, name, png, _io.dumps(payload))
     for c in result.claims:
@@ -248,8 +257,8 @@ def read_result(path: Path) -> dict:
         raise CliError(f"{path}: cannot read it as a result file ({e})") from None
 
 
-def plot_figure(name: str, *, quick: bool = False, out_dir: Path | None = None) -> Path:
-    """Redraw ``NAME.png`` from ``NAME.json`` in the output folder, without recomputing."""
+def plot_figure(name: str, *, quick: bool = False, out_dir: Path | None = None, json_path: Path | None = None) -> Path:
+    """Redraw ``NAME.png`` from ``NAME.json`` in the output folder (or from ``json_path``), without recomputing."""
     fig_def = _figure(name)
     out_dir = check_out_dir(resolve_out(out_dir, quick))
     if fig_def.plot is None:
@@ -257,8 +266,10 @@ def plot_figure(name: str, *, quick: bool = False, out_dir: Path | None = None) 
             f"figure {name!r} draws its plot inside its computation (registered without plot=), so it cannot "
             f"be redrawn from its JSON; run it again: python -m reproduce run {name}"
         )
-    path = out_dir / f"{name}.json"
+    path = Path(json_path) if json_path is not None else out_dir / f"{name}.json"
     payload = read_result(path)
+    if payload.get("figure", name) != name:
+        raise CliError(f"--json {path}: is a result of figure {payload.get('figure')!r}, not {name!r}")
     if payload.get("format", 1) < FORMAT or not payload.get("replottable"):
         raise CliError(f"{path}: written by an older version of reproduce (no plot data); run it again: python -m reproduce run {name}")
     import matplotlib
@@ -297,6 +308,8 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("name", help="figure name (see `python -m reproduce list`)")
         p.add_argument("--quick", action="store_true", help="small sizes (seconds, not minutes); results go to paper_figures/quick")
         p.add_argument("--out", type=Path, default=None, help=out_help)
+        if cmd == "plot":
+            p.add_argument("--json", type=Path, default=None, help="result file to draw from (default: NAME.json in the output folder)")
     return parser
 
 
@@ -311,7 +324,7 @@ def _main(argv) -> int:
     if args.cmd == "run":
         return 0 if run_figure(args.name, quick=args.quick, out_dir=args.out, argv=argv) else 1
     if args.cmd == "plot":
-        plot_figure(args.name, quick=args.quick, out_dir=args.out)
+        plot_figure(args.name, quick=args.quick, out_dir=args.out, json_path=args.json)
         return 0
     if args.cmd == "report":
         report(quick=args.quick, out_dir=args.out)

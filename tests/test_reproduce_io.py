@@ -231,3 +231,25 @@ def test_bad_cli_inputs_are_clear_errors(capsys, argv, expect):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert expect in err and "Traceback" not in err
+
+
+def test_a_failing_plot_keeps_the_computed_result_and_the_old_pair(tmp_path, fake_figures, monkeypatch, capsys):
+    cli.run_figure("test-fake", out_dir=tmp_path)
+    before = {f: (tmp_path / f).read_bytes() for f in os.listdir(tmp_path)}
+
+    def broken(result):
+        raise RuntimeError("plot bug")
+
+    monkeypatch.setitem(cli.REGISTRY, "test-fake", cli.REGISTRY["test-fake"].__class__(
+        "test-fake", "Fake et al. 2000", ("holds", "fails"), _fake_figures.fake, broken))
+    monkeypatch.setenv("RATEBENCH_TEST_TOKEN", "b")
+    assert cli.main(["run", "test-fake", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "RuntimeError: plot bug" in err and "python -m reproduce plot test-fake --json" in err.splitlines()[-1]
+    kept = tmp_path / "test-fake.unplotted.json"
+    assert json.loads(kept.read_text())["data"]["token"] == "b"
+    assert {f: (tmp_path / f).read_bytes() for f in before} == before  # the previous pair is untouched
+    monkeypatch.setitem(cli.REGISTRY, "test-fake", _fake_figures.FIGURES["test-fake"])  # plot fixed
+    assert cli.main(["plot", "test-fake", "--out", str(tmp_path), "--json", str(kept)]) == 0
+    png, js = _pair(tmp_path, "test-fake")
+    assert js["data"]["token"] == "b" and js["png_sha256"] == _io.sha256(png)
