@@ -31,6 +31,8 @@ CONFIG = {
              "ucb1_seeds": 16, "instance_key": 0},
     "quick": {"n_agents": 12, "n_bandits": 3, "n_arms": 20, "gap": 0.5, "r": 3, "phases": 24, "records": 96, "seeds": 4,
               "ucb1_seeds": 8, "instance_key": 0},
+    "run_key0": 100,  # method i runs with jax.random.PRNGKey(run_key0 + i), split per seed
+    "ucb1_run_key": 7,  # the UCB1 bound check's runs
 }  # fmt: skip
 METHODS = ("ucb", "gosine", "collab_unaware", "collab_partial")
 
@@ -66,7 +68,7 @@ def compute(quick: bool, progress) -> tuple[dict, dict]:
     data = {"steps": None, "methods": {}, "instance": p.describe()}
     for i, (name, algo) in enumerate(_algos(p).items()):
         progress(f"{name}: {cfg['seeds']} seeds x {T} steps")
-        tr = _batch(algo, cfg["seeds"], T, every, 100 + i)
+        tr = _batch(algo, cfg["seeds"], T, every, CONFIG["run_key0"] + i)
         R = np.asarray(tr.regret)
         data["steps"] = np.asarray(tr.steps if np.ndim(tr.steps) == 1 else np.arange(R.shape[1]) * every).tolist()
         data["methods"][name] = {
@@ -77,13 +79,13 @@ def compute(quick: bool, progress) -> tuple[dict, dict]:
 
     progress(f"UCB1: {cfg['ucb1_seeds']} seeds")
     u1 = algos.ucb(p)
-    tr = _batch(u1, cfg["ucb1_seeds"], T, every, 7)
+    tr = _batch(u1, cfg["ucb1_seeds"], T, every, CONFIG["ucb1_run_key"])
     b = bounds.ucb1(u1)
     rep = bounds.compare(tr, b, algo=u1)
     steps = np.arange(np.asarray(tr.regret).shape[1]) * every
     data["ucb1"] = {"mean": np.asarray(tr.regret).mean(axis=0).tolist(), "envelope": b.curve(steps).tolist(),
                     "holds": rep.holds, "worst_ratio": rep.worst_ratio, "message": rep.message}  # fmt: skip
-    return data, {**cfg, "T": T, "record_every": every}
+    return data, {**cfg, "T": T, "record_every": every, "run_key0": CONFIG["run_key0"], "ucb1_run_key": CONFIG["ucb1_run_key"]}
 
 
 def claims_of(data: dict) -> list[Claim]:

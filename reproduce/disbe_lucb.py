@@ -29,6 +29,7 @@ CONFIG = {
              "T_for_N": 2000, "seeds": 1, "instance_key": 0, "records": 8},
     "quick": {"dim": 4, "n_actions": 20, "n_contexts": 20, "N": 4, "Ts": [400, 1600], "Ns": [4, 8],
               "T_for_N": 400, "seeds": 1, "instance_key": 0, "records": 4},
+    "run_key0": 1000,  # seed s of every run uses key run_key0 + s
 }  # fmt: skip
 DIST = ("dislinucb", "disbe_lucb", "decbe_lucb")
 
@@ -50,7 +51,7 @@ def _runs(name, p, T, seeds, records):
     algo = _make(name, p, T)
     out = []
     for s in range(seeds):
-        _, tr = algos.run(algo, 1000 + s, T, record_every=T // records)
+        _, tr = algos.run(algo, CONFIG["run_key0"] + s, T, record_every=T // records)
         out.append({"regret": float(tr.regret[-1]), "bits": float(tr.bits_up[-1] + tr.bits_down[-1]),
                     "comm_rounds": float(tr.comm_rounds[-1])})  # fmt: skip
     return {k: float(np.mean([o[k] for o in out])) for k in out[0]}, algo.hparams
@@ -91,7 +92,7 @@ def compute(quick: bool, progress) -> tuple[dict, dict]:
             progress(f"{m}: N={n}, T={T}")
             res, hp = _runs(m, q, T, cfg["seeds"], cfg["records"])
             data["vs_N"][m].append({"N": n, **res, "n_batches": hp.get("n_batches"), "rounds": hp.get("rounds")})
-    return data, cfg
+    return data, {**cfg, "run_key0": CONFIG["run_key0"]}
 
 
 def claims_of(data: dict, cfg: dict) -> list[Claim]:

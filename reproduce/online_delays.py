@@ -41,6 +41,8 @@ CONFIG = {
     "slope_from_fraction": 1 / 64,
     "slope_tol": 0.1,
     "delay_tol": 0.15,
+    "instance_key0": 0,  # adversarial instances: keys instance_key0 + 0..instances-1
+    "drift_key0": 100,  # drifting instances: keys drift_key0 + 0..instances-1
 }
 METHODS = {"delayed_dual_averaging": algos.delayed_dual_averaging, "optimistic_dual_averaging": algos.optimistic_dual_averaging,
            "tuned_dual_averaging": algos.tuned_dual_averaging}  # fmt: skip
@@ -122,7 +124,7 @@ def online_delays(quick: bool = False, progress=lambda msg: None) -> FigureResul
     slope_fail, bound_fail = [], []
     for d in cfg["delays"]:
         probs = [online.linear(CONFIG["dim"], T, kind="adversarial", block=d + 1, n_agents=CONFIG["n_agents"],
-                               max_delay=d, delay="fixed", key=s) for s in range(n_inst)]  # fmt: skip
+                               max_delay=d, delay="fixed", key=CONFIG["instance_key0"] + s) for s in range(n_inst)]  # fmt: skip
         row = {}
         for name, factory in METHODS.items():
             algo, tr = _batched_run(factory, probs, T, every)
@@ -158,7 +160,7 @@ def online_delays(quick: bool = False, progress=lambda msg: None) -> FigureResul
     TD = cfg["drift_T"]
     for d in cfg["drift_delays"]:
         probs = [online.quadratic(CONFIG["dim"], TD, kind="drifting", period=CONFIG["period"], noise=0.0,
-                                  n_agents=CONFIG["drift_agents"], max_delay=d, delay="uniform", key=100 + s)
+                                  n_agents=CONFIG["drift_agents"], max_delay=d, delay="uniform", key=CONFIG["drift_key0"] + s)
                  for s in range(n_inst)]  # fmt: skip
         row = {}
         for name in ("delayed_dual_averaging", "optimistic_dual_averaging"):

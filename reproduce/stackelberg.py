@@ -36,6 +36,8 @@ CONFIG = {
     "concentration_min": 0.5,
     "sublinear_max": 0.9,
     "fit_from_fraction": 0.1,
+    "run_key": 0,  # jax.random.PRNGKey(run_key) split into one key per seed
+    "random_game_key0": 0,  # random games use keys random_game_key0 + 0..n_random-1
 }
 LEADERS = ("exp3", "ucb")
 FOLLOWERS = ("best_response", "fbm", "fmucb")
@@ -45,7 +47,7 @@ STYLE = {"best_response": ("#1f77b4", "best response"), "fbm": ("#d62728", "FBM"
 def _batch(algo, T, every, seeds):
     import jax
 
-    keys = jax.random.split(jax.random.PRNGKey(0), seeds)
+    keys = jax.random.split(jax.random.PRNGKey(CONFIG["run_key"]), seeds)
     return jax.vmap(lambda k: algos.run(algo, k, T, record_every=every)[1])(keys)
 
 
@@ -172,7 +174,7 @@ def plot(result: dict):
 def stackelberg(quick: bool = False, progress=lambda msg: None) -> FigureResult:
     cfg = CONFIG["quick" if quick else "full"]
     game_list = [("2x2", games.manipulation_game())]
-    game_list += [(f"random4x4#{k}", games.random_game(*CONFIG["random_shape"], key=k)) for k in range(cfg["n_random"])]
+    game_list += [(f"random4x4#{k}", games.random_game(*CONFIG["random_shape"], key=CONFIG["random_game_key0"] + k)) for k in range(cfg["n_random"])]
     data = {name: _one_game(g, cfg, progress, name) for name, g in game_list}
 
     conc_br, conc_m, reward_fail, reward_judged, not_paying, sub_fail, bound_fail = [], [], [], 0, [], [], []

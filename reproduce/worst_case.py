@@ -46,9 +46,9 @@ TOL = 1e-6  # relative: the accepted solver accuracy (bounds.pep.REL_GAP_TOL)
 #: Quick / full settings (seed: the instance keys and the geometric graph's seed; runs use key 0).
 CONFIG = {
     "quick": {"n": 4, "horizon": 3, "fractions": [0.3, 0.7], "graphs": ["ring"], "dim": 2, "samples": 10,
-              "run_steps": 600, "seed": 0, "methods": ["extra", "dgd"]},
+              "run_steps": 600, "seed": 0, "run_key": 0, "methods": ["extra", "dgd"]},
     "full": {"n": 4, "horizon": 5, "fractions": [0.2, 0.4, 0.6, 0.8], "graphs": ["ring", "geometric"], "dim": 3,
-             "samples": 20, "run_steps": 3000, "seed": 0, "methods": list(METHODS)},
+             "samples": 20, "run_steps": 3000, "seed": 0, "run_key": 0, "methods": list(METHODS)},
 }  # fmt: skip
 
 
@@ -144,7 +144,7 @@ def worst_case_figure(quick: bool = False, progress=lambda msg: None) -> FigureR
                 solve_times += [s["seconds"] for s in b_fix.params["solves"] + b_cls.params["solves"] if not s["cached"]]
                 w_fix = np.asarray(b_fix.params["worst_case"])
                 w_cls = np.asarray(b_cls.params["worst_case"])
-                _, tr = algos.run(algo, key=0, num_steps=cfg["run_steps"])
+                _, tr = algos.run(algo, key=cfg["run_key"], num_steps=cfg["run_steps"])
                 rep = bounds.compare(tr, b_fix, algo=algo)
                 if rep.holds is not True:
                     under_fail.append(f"{gname} {m} alpha={a:.4g}: {rep.message}")
