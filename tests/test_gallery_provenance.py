@@ -20,7 +20,7 @@ from reproduce import _io
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Results computed before provenance was recorded and not regenerated yet (minutes to hours each here).
-LEGACY_NO_COMMIT = {"collab-mab", "disbe-lucb", "online-delays"}
+LEGACY_NO_COMMIT = {"collab-mab"}
 
 
 def _git(*args):
