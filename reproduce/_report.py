@@ -20,7 +20,7 @@ body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1300px;padding
 h1{margin-bottom:.2em} .meta{color:#555;font-size:.9em}
 .fig{border-top:2px solid #ddd;margin-top:2em;padding-top:.5em}
 .fig img{max-width:100%;border:1px solid #eee}
-.badge{display:inline-block;padding:.1em .5em;border-radius:.3em;font-size:.85em;font-weight:bold;color:#fff}
+.badge{display:inline-block;white-space:nowrap;padding:.1em .5em;border-radius:.3em;font-size:.85em;font-weight:bold;color:#fff}
 .pass{background:#2e7d32} .fail{background:#c62828} .warn{background:#ef6c00} .info{background:#546e7a}
 table{border-collapse:collapse;width:100%;font-size:.9em} td,th{border:1px solid #ddd;padding:.3em;vertical-align:top;text-align:left}
 pre{background:#f6f6f6;padding:.5em;overflow:auto;max-height:30em;font-size:.8em}
