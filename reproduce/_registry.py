@@ -1,4 +1,35 @@
-"""The figure registry: each figure is a function returning data, a plot and checked claims."""
+"""The figure registry, and the contract a figure module follows.
+
+A figure module ``reproduce/NAME.py`` (listed in ``reproduce.cli.FIGURE_MODULES``):
+
+1. keeps its configuration as data at the top of the module, in ``CONFIG`` (grids, sizes, seeds,
+   tolerances; usually ``CONFIG = {"quick": {...}, "full": {...}, ...shared keys}``). The runner records
+   ``CONFIG`` in the result file (``module_config``) beside the ``config`` the figure reports it used;
+2. registers a compute function with :func:`register`::
+
+       @register("my-figure", paper="...", claims=("...",), plot=plot)
+       def my_figure(quick: bool = False, progress=lambda msg: None) -> FigureResult: ...
+
+   ``fn(quick, progress)`` computes and returns a :class:`FigureResult` with ``data`` (everything the
+   plot needs), ``config`` (every hyperparameter and instance seed actually used), ``claims`` and
+   ``seed``. Values may be NumPy/JAX arrays and scalars: the runner turns them into JSON;
+3. (new style, preferred) passes ``plot=``: a function ``plot(result: dict) -> matplotlib Figure``
+   that draws the figure from the *result file only*: ``result`` is the JSON payload as read back
+   from ``NAME.json`` (keys ``data``, ``config``, ``claims``, ``quick``, ``provenance``, ...). The
+   runner always draws new-style figures from the round-tripped JSON, so what is on the PNG is what
+   is in the JSON, and ``python -m reproduce plot NAME`` redraws it without recomputing. In the JSON,
+   ``null`` in a numeric field or array means a non-finite value (NaN or +-inf; JSON has neither);
+   ``np.asarray(values, dtype=float)`` turns the nulls back into NaN. Dictionary keys are strings;
+   numeric keys are written so that ``float(key)`` (or ``int(key)``) recovers them;
+4. (old style, still accepted) omits ``plot`` and returns the drawn matplotlib figure in
+   ``FigureResult.figure``. Such a figure runs and is written exactly as before, but cannot be
+   re-plotted from its JSON (``reproduce plot`` says so).
+
+Whatever the style, the runner (``reproduce.cli.run_figure``) checks the output folder before
+computing, marks quick figures on the image, records provenance (git commit and dirty flag, command
+line, timestamp, JAX backend and precision, package versions) and writes the PNG and the JSON as one
+pair: an interrupted or killed run leaves the previous pair or the new pair, never a mix.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +50,7 @@ class Claim:
 
 @dataclasses.dataclass
 class FigureResult:
-    """What a figure function returns: a matplotlib figure, the data, the configuration, the claims."""
+    """What a figure function returns: the data, the configuration, the claims (and, old style, the figure)."""
 
     figure: Any
     data: dict
@@ -37,24 +68,27 @@ class Figure:
         paper: the paper(s) reproduced.
         claims: one-line descriptions of the claims checked.
         fn: ``fn(quick: bool, progress: Callable[[str], None]) -> FigureResult``.
+        plot: ``plot(result: dict) -> matplotlib Figure`` drawing from the JSON payload, or None
+            (old style: ``fn`` returns the drawn figure).
     """
 
     name: str
     paper: str
     claims: tuple[str, ...]
     fn: Callable[..., FigureResult]
+    plot: Callable[[dict], Any] | None = None
 
 
 REGISTRY: dict[str, Figure] = {}
 
 
-def register(name: str, paper: str, claims: tuple[str, ...]):
-    """Decorator registering a figure function under ``name``."""
+def register(name: str, paper: str, claims: tuple[str, ...], plot: Callable[[dict], Any] | None = None):
+    """Decorator registering a figure function under ``name`` (``plot``: see the module docstring)."""
 
     def deco(fn):
         if name in REGISTRY:
             raise ValueError(f"figure {name!r} registered twice")
-        REGISTRY[name] = Figure(name, paper, tuple(claims), fn)
+        REGISTRY[name] = Figure(name, paper, tuple(claims), fn, plot)
         return fn
 
     return deco

@@ -31,6 +31,8 @@ CONFIG = {
              "ucb1_seeds": 16, "instance_key": 0},
     "quick": {"n_agents": 12, "n_bandits": 3, "n_arms": 20, "gap": 0.5, "r": 3, "phases": 24, "records": 96, "seeds": 4,
               "ucb1_seeds": 8, "instance_key": 0},
+    "run_key0": 100,  # method i runs with jax.random.PRNGKey(run_key0 + i), split per seed
+    "ucb1_run_key": 7,  # the UCB1 bound check's runs
 }  # fmt: skip
 METHODS = ("ucb", "gosine", "collab_unaware", "collab_partial")
 
@@ -66,7 +68,7 @@ def compute(quick: bool, progress) -> tuple[dict, dict]:
     data = {"steps": None, "methods": {}, "instance": p.describe()}
     for i, (name, algo) in enumerate(_algos(p).items()):
         progress(f"{name}: {cfg['seeds']} seeds x {T} steps")
-        tr = _batch(algo, cfg["seeds"], T, every, 100 + i)
+        tr = _batch(algo, cfg["seeds"], T, every, CONFIG["run_key0"] + i)
         R = np.asarray(tr.regret)
         data["steps"] = np.asarray(tr.steps if np.ndim(tr.steps) == 1 else np.arange(R.shape[1]) * every).tolist()
         data["methods"][name] = {
@@ -77,13 +79,13 @@ def compute(quick: bool, progress) -> tuple[dict, dict]:
 
     progress(f"UCB1: {cfg['ucb1_seeds']} seeds")
     u1 = algos.ucb(p)
-    tr = _batch(u1, cfg["ucb1_seeds"], T, every, 7)
+    tr = _batch(u1, cfg["ucb1_seeds"], T, every, CONFIG["ucb1_run_key"])
     b = bounds.ucb1(u1)
     rep = bounds.compare(tr, b, algo=u1)
     steps = np.arange(np.asarray(tr.regret).shape[1]) * every
     data["ucb1"] = {"mean": np.asarray(tr.regret).mean(axis=0).tolist(), "envelope": b.curve(steps).tolist(),
                     "holds": rep.holds, "worst_ratio": rep.worst_ratio, "message": rep.message}  # fmt: skip
-    return data, {**cfg, "T": T, "record_every": every}
+    return data, {**cfg, "T": T, "record_every": every, "run_key0": CONFIG["run_key0"], "ucb1_run_key": CONFIG["ucb1_run_key"]}
 
 
 def claims_of(data: dict) -> list[Claim]:
@@ -109,6 +111,11 @@ def claims_of(data: dict) -> list[Claim]:
     return out
 
 
+def plot_result(result: dict):
+    """Draw the figure from its result file (``result``: the JSON payload)."""
+    return plot(result["data"], result["config"])
+
+
 def plot(data: dict, config: dict):
     import matplotlib.pyplot as plt
 
@@ -116,15 +123,16 @@ def plot(data: dict, config: dict):
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     for k, v in data["methods"].items():
         st = BANDIT_STYLE[k]
-        ax.plot(steps[1:], v["mean"][1:], color=st["color"], label=st["label"])
-        ax.fill_between(steps[1:], v["lo"][1:], v["hi"][1:], color=st["color"], alpha=0.2)
+        mean, lo, hi = (np.asarray(v[f], float) for f in ("mean", "lo", "hi"))  # null (non-finite) -> nan
+        ax.plot(steps[1:], mean[1:], color=st["color"], label=st["label"])
+        ax.fill_between(steps[1:], lo[1:], hi[1:], color=st["color"], alpha=0.2)
     ax.set_xscale("log")
     ax.set_xlabel("T (rounds)")
     ax.set_ylabel("group pseudo-regret")
     ax.set_title(f"N={config['n_agents']}, M={config['n_bandits']}, K={config['n_arms']}, {config['seeds']} seeds")
     ax.legend(fontsize=8)
     u = data["ucb1"]
-    ax2.plot(steps[1:], u["mean"][1:], color=BANDIT_STYLE["ucb1"]["color"], label="UCB1, seed mean")
+    ax2.plot(steps[1:], np.asarray(u["mean"], float)[1:], color=BANDIT_STYLE["ucb1"]["color"], label="UCB1, seed mean")
     env = np.asarray(u["envelope"], float)
     ax2.plot(steps[1:], env[1:], "k--", label="Auer et al. 2002 bound")
     ax2.set_xscale("log")
@@ -145,7 +153,8 @@ def plot(data: dict, config: dict):
         "group regret grows like log T (fitted exponent over the last decade <= 0.25)",
         "UCB1's explicit bound holds on the seed average",
     ),
+    plot=plot_result,
 )
 def collab_mab(quick: bool = False, progress=lambda msg: None) -> FigureResult:
     data, config = compute(quick, progress)
-    return FigureResult(figure=plot(data, config), data=data, config=config, claims=claims_of(data), seed=0)
+    return FigureResult(figure=None, data=data, config=config, claims=claims_of(data), seed=0)

@@ -43,12 +43,11 @@ SPEEDUP = 3.0
 METHODS = ("gossip", "heavy_ball_gossip", "chebyshev_gossip")
 
 
-def config(quick: bool) -> dict:
-    return {
-        "n": 16 if quick else 24,
-        "worst_case_sweep_n": [10, 12, 16] if quick else [10, 12, 16, 20, 24],
-        "velocity_sweep": [0.001, 0.1, 0.5] if quick else [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0],
-        "steps": 800 if quick else 4000,
+#: Sizes (quick / full) and the settings every run shares (seed: the instance key and the Markov seeds).
+CONFIG = {
+    "quick": {"n": 16, "worst_case_sweep_n": [10, 12, 16], "velocity_sweep": [0.001, 0.1, 0.5], "steps": 800},
+    "full": {"n": 24, "worst_case_sweep_n": [10, 12, 16, 20, 24], "velocity_sweep": [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0], "steps": 4000},
+    "shared": {
         "dim": 3,
         "velocity": 0.01,
         "activation_p": 0.7,
@@ -56,7 +55,12 @@ def config(quick: bool) -> dict:
         "eps": EPS,
         "speedup": SPEEDUP,
         "seed": 0,
-    }
+    },
+}
+
+
+def config(quick: bool) -> dict:
+    return {**CONFIG["quick" if quick else "full"], **CONFIG["shared"]}
 
 
 def _rounds_to(err, eps):
@@ -89,6 +93,31 @@ def _run(method, p, seq, K):
     return algo, tr
 
 
+def plot(result: dict):
+    """Draw the figure from its result file (``result``: the JSON payload; curves every ``curve_stride`` rounds)."""
+    import matplotlib.pyplot as plt
+
+    data = result["data"]
+    curves, stride, K, n = data["curves"], data["curve_stride"], data["steps"], data["n"]
+    kinds = list(curves)
+    fig, axes = plt.subplots(1, len(kinds), figsize=(4.0 * len(kinds), 4.0), sharey=True)
+    k = np.arange(0, K + 1, stride)
+    for ax, kind in zip(axes, kinds):
+        for m in METHODS:
+            st = METHOD_STYLE[m]
+            c = np.asarray(curves[kind][m], dtype=float)
+            ax.semilogy(k, c / c[0], color=st["color"], label=st["label"])
+        ax.semilogy(k, np.asarray(curves[kind]["product_bound"], dtype=float) / curves[kind]["gossip"][0], color="k", ls=":", lw=0.8, label="∏‖W_t − J‖ (bound)")
+        ax.set_title(kind.replace("_", " "), fontsize=10)
+        ax.set_xlabel("gossip rounds")
+        ax.set_ylim(1e-16, 1e4)
+    axes[0].set_ylabel("consensus error / initial")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"Consensus over ring-minus-one-edge paths, n = {n} (accelerated runs cut at blow-up: NaN)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 @register(
     "consensus-tv",
     paper="Metelev et al., Is Consensus Acceleration Possible ... Slowly Time-Varying Networks? (ICML 2023; arXiv:2307.12562)",
@@ -97,10 +126,9 @@ def _run(method, p, seq, K):
         "acceleration survives the slow Markov sequence (heavy ball and Chebyshev reach eps >= 3x sooner than gossip)",
         "acceleration is lost under the two-edge deterministic worst case (no faster than plain gossip)",
     ),
+    plot=plot,
 )
 def consensus_tv(quick: bool = False, progress=lambda m: None) -> FigureResult:
-    import matplotlib.pyplot as plt
-
     cfg = config(quick)
     n, K = cfg["n"], cfg["steps"]
     p = convex.averaging(n, cfg["dim"], key=cfg["seed"])
@@ -184,23 +212,7 @@ def consensus_tv(quick: bool = False, progress=lambda m: None) -> FigureResult:
     claims.append(Claim("worst_case_sweep_information", "information (not a paper claim): sizes where the greedy two-edge adversary fails to make the accelerated method slower than gossip", True,
                         {"rounds_to_eps": {str(k): v for k, v in sweep.items()}, "exceptions": exceptions}))  # fmt: skip
 
-    # --- plot -------------------------------------------------------------
-    kinds = list(seqs)
-    fig, axes = plt.subplots(1, len(kinds), figsize=(4.0 * len(kinds), 4.0), sharey=True)
-    k = np.arange(K + 1)
-    for ax, kind in zip(axes, kinds):
-        for m in METHODS:
-            st = METHOD_STYLE[m]
-            ax.semilogy(k, curves[kind][m] / curves[kind][m][0], color=st["color"], label=st["label"])
-        ax.semilogy(k, curves[kind]["product_bound"] / curves[kind]["gossip"][0], color="k", ls=":", lw=0.8, label="∏‖W_t − J‖ (bound)")
-        ax.set_title(kind.replace("_", " "), fontsize=10)
-        ax.set_xlabel("gossip rounds")
-        ax.set_ylim(1e-16, 1e4)
-    axes[0].set_ylabel("consensus error / initial")
-    axes[0].legend(fontsize=7)
-    fig.suptitle(f"Consensus over ring-minus-one-edge paths, n = {n} (accelerated runs cut at blow-up: NaN)", fontsize=10)
-    fig.tight_layout()
-    stride = max(1, K // 500)  # the results file keeps every stride-th round (the plot above uses all)
-    data = {"velocity_sweep": vel, "worst_case_sweep": {str(k): v for k, v in sweep.items()}, "curve_stride": stride,
+    stride = max(1, K // 500)  # the results file (and so the plot) keeps every stride-th round
+    data = {"n": n, "steps": K, "velocity_sweep": vel, "worst_case_sweep": {str(k): v for k, v in sweep.items()}, "curve_stride": stride,
             "curves": {kk: {m: v[::stride].tolist() for m, v in c.items()} for kk, c in curves.items()}, "summary": summary, "product_bound": product}
-    return FigureResult(figure=fig, data=data, config=cfg, claims=claims, seed=cfg["seed"])
+    return FigureResult(figure=None, data=data, config=cfg, claims=claims, seed=cfg["seed"])

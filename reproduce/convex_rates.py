@@ -38,11 +38,25 @@ import numpy as np
 import algos
 import bounds
 from problems import convex, graphs, mixing
+from reproduce._io import json_key
 from reproduce._registry import Claim, FigureResult, register
 from reproduce._style import METHOD_STYLE
 
 EPS = 1e-8
 METHODS = ("dgd", "extra", "nids", "gradient_tracking", "apapc", "msda", "opapc")
+#: Sweeps (quick / full), and what every run shares: quadratic instances convex.quadratic(key=instance_key,
+#: dim, L=kappa, mu=1) on Metropolis rings, run key run_key, x0 = 0; the DGD bias runs on the exponential graph.
+CONFIG = {
+    "quick": {"kappas": (10.0, 40.0, 160.0), "kappa_ring": 12, "sizes": (8, 16, 32)},
+    "full": {"kappas": (10.0, 30.0, 100.0, 300.0, 1000.0), "kappa_ring": 16, "sizes": (8, 16, 32, 64)},
+    "eps": EPS,
+    "dim": 5,
+    "network_kappa": 10.0,
+    "instance_key": 0,
+    "run_key": 0,
+    "bias": {"graph_n": 16, "L": 10.0, "mu": 1.0, "heterogeneity": 1.0, "alphas": (0.001, 0.002, 0.004, 0.008),
+             "num_steps": 40_000, "record_every": 100},
+}
 EXACT_METHODS = tuple(m for m in METHODS if m != "dgd")
 
 
@@ -118,7 +132,7 @@ def run_by_run_claim(sweeps) -> tuple[bool, dict]:
 def _one(method: str, p, W, steps: int, record: dict, findings: list, label: str, with_exact: bool):
     algo = getattr(algos, method)(p, W)
     every = max(1, steps // 100_000)  # >= 100k records: enough points in the instance check's fit window
-    _, trace = algos.run(algo, key=0, num_steps=steps, record_every=every)
+    _, trace = algos.run(algo, key=CONFIG["run_key"], num_steps=steps, record_every=every)
     dist0 = float(np.linalg.norm(np.asarray(p.x_star)))  # x0 = 0
     out = {"steps_run": steps, "reached": _count_to(trace, EPS, dist0), "diverged": bool(trace.diverged)}
     out["final_rel_dist"] = float(np.asarray(trace.dist_to_opt)[-1]) / dist0
@@ -147,12 +161,13 @@ def _one(method: str, p, W, steps: int, record: dict, findings: list, label: str
 
 
 def _sweep_kappa(quick: bool, progress):
-    kappas = (10.0, 40.0, 160.0) if quick else (10.0, 30.0, 100.0, 300.0, 1000.0)
-    g = graphs.ring(16 if not quick else 12)
+    cfg = CONFIG["quick" if quick else "full"]
+    kappas = cfg["kappas"]
+    g = graphs.ring(cfg["kappa_ring"])
     W = mixing.metropolis(g)
     inv_gap = 1.0 / (1.0 - mixing.lambda2(W))
     res, findings = {}, []
-    problems = {kappa: convex.quadratic(n_nodes=g.n, dim=5, L=kappa, mu=1.0, key=0) for kappa in kappas}
+    problems = {kappa: convex.quadratic(n_nodes=g.n, dim=CONFIG["dim"], L=kappa, mu=1.0, key=CONFIG["instance_key"]) for kappa in kappas}
     steps = {m: max(_budget(m, problems[k], W) for k in kappas) for m in METHODS}
     for kappa in kappas:
         p = problems[kappa]
@@ -164,8 +179,8 @@ def _sweep_kappa(quick: bool, progress):
 
 
 def _sweep_network(quick: bool, progress):
-    sizes = (8, 16, 32) if quick else (8, 16, 32, 64)
-    kappa = 10.0
+    sizes = CONFIG["quick" if quick else "full"]["sizes"]
+    kappa = CONFIG["network_kappa"]
     res, findings, inv_gaps, chis = {}, [], [], []
     for n in sizes:
         g = graphs.ring(n)
@@ -173,7 +188,7 @@ def _sweep_network(quick: bool, progress):
         inv_gap = 1.0 / (1.0 - mixing.lambda2(W))
         inv_gaps.append(inv_gap)
         chis.append(mixing.chi(W))
-        p = convex.quadratic(n_nodes=n, dim=5, L=kappa, mu=1.0, key=0)
+        p = convex.quadratic(n_nodes=n, dim=CONFIG["dim"], L=kappa, mu=1.0, key=CONFIG["instance_key"])
         res[n] = {}
         for m in METHODS:
             steps = _budget(m, p, W)
@@ -189,27 +204,79 @@ def _dgd_bias(quick: bool, progress):
     fixed point's (I - W + alpha H)^{-1} bends the curve: on a 12-ring with alpha L up to 0.08 the
     fitted exponent is 0.84). The exponential graph on 16 nodes has 1 - lambda_2 = 0.5.
     """
-    g = graphs.exponential(16)
+    cb = CONFIG["bias"]
+    g = graphs.exponential(cb["graph_n"])
     W = mixing.metropolis(g)
-    p = convex.quadratic(n_nodes=g.n, dim=5, L=10.0, mu=1.0, key=0, heterogeneity=1.0)
-    alphas = (0.001, 0.002, 0.004, 0.008)  # alpha L <= 0.08: the first-order regime of the bias
+    p = convex.quadratic(n_nodes=g.n, dim=CONFIG["dim"], L=cb["L"], mu=cb["mu"], key=CONFIG["instance_key"], heterogeneity=cb["heterogeneity"])
+    alphas = cb["alphas"]  # alpha L <= 0.08: the first-order regime of the bias
     levels, stalls = [], []
     for a in alphas:
         progress(f"DGD bias alpha={a}")
-        _, tr = algos.run(algos.dgd(p, W, step_size=a), key=0, num_steps=40_000, record_every=100)
+        _, tr = algos.run(algos.dgd(p, W, step_size=a), key=CONFIG["run_key"], num_steps=cb["num_steps"], record_every=cb["record_every"])
         d = np.asarray(tr.dist_to_opt)
         levels.append(float(d[-1]))
         stalls.append(float(abs(d[-1] - d[-len(d) // 5]) / d[-1]))
     slope, _ = bounds.fit_exponent(alphas, levels)
-    return {"graph": g.name, "alphas": alphas, "final_dist": levels, "relative_change_last_20pct": stalls, "exponent": slope}
+    return {"graph": g.name, "alphas": alphas, "final_dist": levels, "relative_change_last_20pct": stalls, "exponent": slope,
+            "num_steps": cb["num_steps"]}
+
+
+def _at(res: dict, k):
+    """``res[k]``, also when ``res`` was read back from JSON (keys are strings there)."""
+    return res[k] if k in res else res[json_key(k)]
 
 
 def _counts(res, keys, method, what):
     out = []
     for k in keys:
-        r = res[k][method]["reached"]
+        r = _at(res, k)[method]["reached"]
         out.append(np.nan if r is None else r[what])
     return np.array(out, dtype=float)
+
+
+def plot(result: dict):
+    """Draw the figure from its result file (``result``: the JSON payload)."""
+    import matplotlib.pyplot as plt
+
+    data = result["data"]
+    ks, ns, bias = data["kappa_sweep"], data["network_sweep"], data["dgd_bias"]
+    kappas = np.array(ks["kappas"], dtype=float)
+    eps = result["config"]["eps"]
+    chis = np.array(ns["chis"], dtype=float)
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
+    ax_k, ax_c, ax_b = axes
+    for m in EXACT_METHODS:
+        st = METHOD_STYLE[m]
+        it = _counts(ks["results"], ks["kappas"], m, "iterations")
+        ax_k.loglog(kappas, it, st["marker"], color=st["color"], label=st["label"])
+        rates = [_at(ks["results"], k)[m].get("exact_rate") for k in ks["kappas"]]
+        if all(r is not None and 0 < r < 1 for r in rates):
+            ax_k.loglog(kappas, [math.log(eps) / math.log(r) for r in rates], "-", color=st["color"], lw=0.8)
+        cm = _counts(ns["results"], ns["sizes"], m, "communications")
+        ax_c.loglog(chis, cm, st["marker"], color=st["color"], label=st["label"])
+    ref = np.sqrt(kappas / kappas[0])
+    it0 = _counts(ks["results"], ks["kappas"], "opapc", "iterations")[0]
+    ax_k.loglog(kappas, it0 * ref, "k:", lw=1, label="∝ √κ")
+    c0 = _counts(ns["results"], ns["sizes"], "opapc", "communications")[0]
+    ax_c.loglog(chis, c0 * np.sqrt(chis / chis[0]), "k:", lw=1, label="∝ √χ")
+    ax_k.set_xlabel("κ = L/μ")
+    ax_k.set_ylabel(f"iterations to ε = {eps:g}")
+    ax_k.set_title(f"{ks['graph']}: points measured, lines exact rate")
+    ax_c.set_xlabel(f"χ = (1 − λ_n)/(1 − λ₂)  (rings of {ns['sizes'][0]}..{ns['sizes'][-1]} nodes)")
+    ax_c.set_ylabel("communication rounds to ε")
+    ax_c.set_title(f"κ = {ns['kappa']:g}")
+    g_bias_name = bias["graph"]
+    ax_b.loglog(bias["alphas"], np.asarray(bias["final_dist"], dtype=float), "x-", color=METHOD_STYLE["dgd"]["color"], label="DGD final error")
+    a = np.array(bias["alphas"])
+    ax_b.loglog(a, bias["final_dist"][0] * a / a[0], "k:", lw=1, label="∝ α")
+    ax_b.set_xlabel("step size α")
+    ax_b.set_ylabel(f"dist to x* after {bias.get('num_steps', 40000)} steps")
+    ax_b.set_title(f"DGD stalls at an O(α) bias ({g_bias_name})")
+    for ax in axes:
+        ax.legend(fontsize=7)
+        ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    return fig
 
 
 @register(
@@ -222,10 +289,9 @@ def _counts(res, keys, method, what):
         "MSDA and OPAPC: communications to eps grow like sqrt(chi) at fixed kappa",
         "DGD stalls at a bias that grows linearly with the step",
     ),
+    plot=plot,
 )
 def convex_rates(quick: bool = False, progress=lambda m: None) -> FigureResult:
-    import matplotlib.pyplot as plt
-
     ks, f1 = _sweep_kappa(quick, progress)
     ns, f2 = _sweep_network(quick, progress)
     bias = _dgd_bias(quick, progress)
@@ -291,40 +357,8 @@ def convex_rates(quick: bool = False, progress=lambda m: None) -> FigureResult:
     )
     claims.append(Claim("dgd_bias", "DGD levels off above eps at a level ~ step^1", dgd_ok, bias))
 
-    # --- plot -----------------------------------------------------------
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
-    ax_k, ax_c, ax_b = axes
-    for m in EXACT_METHODS:
-        st = METHOD_STYLE[m]
-        it = _counts(ks["results"], ks["kappas"], m, "iterations")
-        ax_k.loglog(kappas, it, st["marker"], color=st["color"], label=st["label"])
-        rates = [ks["results"][k][m].get("exact_rate") for k in ks["kappas"]]
-        if all(r is not None and 0 < r < 1 for r in rates):
-            ax_k.loglog(kappas, [math.log(EPS) / math.log(r) for r in rates], "-", color=st["color"], lw=0.8)
-        cm = _counts(ns["results"], ns["sizes"], m, "communications")
-        ax_c.loglog(chis, cm, st["marker"], color=st["color"], label=st["label"])
-    ref = np.sqrt(kappas / kappas[0])
-    it0 = _counts(ks["results"], ks["kappas"], "opapc", "iterations")[0]
-    ax_k.loglog(kappas, it0 * ref, "k:", lw=1, label="∝ √κ")
-    c0 = _counts(ns["results"], ns["sizes"], "opapc", "communications")[0]
-    ax_c.loglog(chis, c0 * np.sqrt(chis / chis[0]), "k:", lw=1, label="∝ √χ")
-    ax_k.set_xlabel("κ = L/μ")
-    ax_k.set_ylabel(f"iterations to ε = {EPS:g}")
-    ax_k.set_title(f"{ks['graph']}: points measured, lines exact rate")
-    ax_c.set_xlabel(f"χ = (1 − λ_n)/(1 − λ₂)  (rings of {ns['sizes'][0]}..{ns['sizes'][-1]} nodes)")
-    ax_c.set_ylabel("communication rounds to ε")
-    ax_c.set_title(f"κ = {ns['kappa']:g}")
-    g_bias_name = bias["graph"]
-    ax_b.loglog(bias["alphas"], bias["final_dist"], "x-", color=METHOD_STYLE["dgd"]["color"], label="DGD final error")
-    a = np.array(bias["alphas"])
-    ax_b.loglog(a, bias["final_dist"][0] * a / a[0], "k:", lw=1, label="∝ α")
-    ax_b.set_xlabel("step size α")
-    ax_b.set_ylabel("dist to x* after 40000 steps")
-    ax_b.set_title(f"DGD stalls at an O(α) bias ({g_bias_name})")
-    for ax in axes:
-        ax.legend(fontsize=7)
-        ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    config = {"eps": EPS, "methods": METHODS, "kappa_sweep": {"graph": ks["graph"], "kappas": ks["kappas"]}, "network_sweep": {"sizes": ns["sizes"], "kappa": ns["kappa"]}, "dim": 5, "weights": "metropolis (xiao_boyd_lall)"}
+    config = {"eps": EPS, "methods": METHODS, "kappa_sweep": {"graph": ks["graph"], "kappas": ks["kappas"]},
+              "network_sweep": {"sizes": ns["sizes"], "kappa": ns["kappa"]}, "dim": CONFIG["dim"], "weights": "metropolis (xiao_boyd_lall)",
+              "instance_key": CONFIG["instance_key"], "run_key": CONFIG["run_key"], "dgd_bias": CONFIG["bias"]}
     data = {"kappa_sweep": ks, "network_sweep": ns, "dgd_bias": bias}
-    return FigureResult(figure=fig, data=data, config=config, claims=claims, seed=0)
+    return FigureResult(figure=None, data=data, config=config, claims=claims, seed=0)

@@ -42,26 +42,19 @@ STYLE = {
 }
 
 
+#: Sizes (quick / full) and shared settings (seed: instance keys, graph and event seeds).
+CONFIG = {
+    "quick": {"n": 9, "num_geometric": 10, "t_max": 200.0, "adom_steps": 3000, "adom_mc_steps": 200, "msda_steps": 100, "eps": 1e-3,
+              "slope_t_max": {"10.0": 450.0, "100.0": 450.0}, "slope_window": [1e-6, 1e-2], "default_setup": {"n": 10, "t_max": 200.0}},
+    "full": {"n": 16, "num_geometric": 50, "t_max": 500.0, "adom_steps": 20000, "adom_mc_steps": 1000, "msda_steps": 300, "eps": 1e-6,
+             "slope_t_max": {"10.0": 1000.0, "100.0": 1000.0}, "slope_window": [1e-10, 1e-2], "default_setup": {"n": 10, "t_max": 500.0}},
+    "shared": {"samples_per_node": 100, "dim": 2, "radius": 0.4, "rate_tol": 0.05, "slope_kappas": [10.0, 100.0],
+               "slope_ratio_range": [2.2, 4.5], "seed": 0},
+}
+
+
 def config(quick: bool) -> dict:
-    return {
-        "n": 9 if quick else 16,
-        "samples_per_node": 100,
-        "dim": 2,
-        "radius": 0.4,
-        "num_geometric": 10 if quick else 50,
-        "t_max": 200.0 if quick else 500.0,
-        "adom_steps": 3000 if quick else 20000,
-        "adom_mc_steps": 200 if quick else 1000,
-        "msda_steps": 100 if quick else 300,
-        "eps": 1e-3 if quick else 1e-6,
-        "rate_tol": 0.05,
-        "slope_kappas": [10.0, 100.0],
-        "slope_t_max": {"10.0": 450.0, "100.0": 450.0} if quick else {"10.0": 1000.0, "100.0": 1000.0},
-        "slope_window": [1e-6, 1e-2] if quick else [1e-10, 1e-2],
-        "slope_ratio_range": [2.2, 4.5],
-        "default_setup": {"n": 10, "t_max": 200.0 if quick else 500.0},
-        "seed": 0,
-    }
+    return {**CONFIG["quick" if quick else "full"], **CONFIG["shared"]}
 
 
 def _graph_kinds(cfg):
@@ -137,6 +130,40 @@ def _slope(curve, window):
     return float(-s), int(m.sum())
 
 
+def plot(result: dict):
+    """Draw the figure from its result file (``result``: the JSON payload)."""
+    import matplotlib.pyplot as plt
+
+    cfg, data = result["config"], result["data"]
+    curves, counts, chis, n = data["curves"], data["counts_to_eps"], data["chis"], cfg["n"]
+    kinds = list(curves)
+    fig, axes = plt.subplots(2, len(kinds), figsize=(4.2 * len(kinds), 7.5))
+    for j, kind in enumerate(kinds):
+        for m, c in curves[kind].items():
+            st = STYLE[m]
+            c = {f: np.asarray(v, dtype=float) for f, v in c.items()}
+            rel = c["dist"] / c["dist"][0]
+            axes[0, j].semilogy(c["gradients"], rel, color=st["color"], label=st["label"])
+            axes[1, j].semilogy(c["edges"], rel, color=st["color"], label=st["label"])
+        gmax = 3 * max(x for x in (counts[kind]["dadao"]["gradients"], curves[kind]["dadao"]["gradients"][-1] / 3) if x)
+        axes[0, j].set_xlim(0, gmax)
+        emax = 3 * (counts[kind]["dadao"]["edges"] or curves[kind]["dadao"]["edges"][-1] / 3)
+        axes[1, j].set_xlim(0, emax)
+        for i in range(2):
+            axes[i, j].set_ylim(1e-13, 3)
+            axes[i, j].axhline(cfg["eps"], color="k", lw=0.5, ls=":")
+        axes[0, j].set_title(f"{kind} (chi_1={chis[kind]['chi_1']:.3g}, chi_2={chis[kind]['chi_2']:.3g})", fontsize=9)
+        axes[0, j].set_xlabel("local gradients (network total)")
+        axes[1, j].set_xlabel("edge activations (network total)")
+    axes[0, 0].set_ylabel("mean ||x_i - x*|| / initial")
+    axes[1, 0].set_ylabel("mean ||x_i - x*|| / initial")
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle(f"DADAO vs MSDA / ADOM+ / ADOM+-MC, linear regression, n = {n}", fontsize=10)
+    fig.tight_layout()
+
+    return fig
+
+
 @register(
     "dadao",
     paper="Nabli & Oyallon, DADAO: Decoupled Accelerated Decentralized Asynchronous Optimization (ICML 2023)",
@@ -145,10 +172,9 @@ def _slope(curve, window):
         "slope per gradient ~ sqrt(mu/L): slope(kappa=10)/slope(kappa=100) in [2.2, 4.5]",
         "on the geometric sequence DADAO needs fewer edge activations than ADOM+ (and ADOM+-MC) at equal accuracy",
     ),
+    plot=plot,
 )
 def dadao(quick: bool = False, progress=lambda m: None) -> FigureResult:
-    import matplotlib.pyplot as plt
-
     cfg = config(quick)
     n = cfg["n"]
     p = convex.least_squares(n, cfg["dim"], cfg["samples_per_node"], key=cfg["seed"], reg=0.0)
@@ -219,33 +245,9 @@ def dadao(quick: bool = False, progress=lambda m: None) -> FigureResult:
         "final_sq_dist_rel": float(c10["sq_dist"][-1] / c10["sq_dist"][0]),
     }  # fmt: skip
 
-    # --- plot -------------------------------------------------------------
-    fig, axes = plt.subplots(2, len(kinds), figsize=(4.2 * len(kinds), 7.5))
-    for j, kind in enumerate(kinds):
-        for m, c in curves[kind].items():
-            st = STYLE[m]
-            rel = c["dist"] / c["dist"][0]
-            axes[0, j].semilogy(c["gradients"], rel, color=st["color"], label=st["label"])
-            axes[1, j].semilogy(c["edges"], rel, color=st["color"], label=st["label"])
-        gmax = 3 * max(x for x in (counts[kind]["dadao"]["gradients"], curves[kind]["dadao"]["gradients"][-1] / 3) if x)
-        axes[0, j].set_xlim(0, gmax)
-        emax = 3 * (counts[kind]["dadao"]["edges"] or curves[kind]["dadao"]["edges"][-1] / 3)
-        axes[1, j].set_xlim(0, emax)
-        for i in range(2):
-            axes[i, j].set_ylim(1e-13, 3)
-            axes[i, j].axhline(cfg["eps"], color="k", lw=0.5, ls=":")
-        axes[0, j].set_title(f"{kind} (chi_1={chis[kind]['chi_1']:.3g}, chi_2={chis[kind]['chi_2']:.3g})", fontsize=9)
-        axes[0, j].set_xlabel("local gradients (network total)")
-        axes[1, j].set_xlabel("edge activations (network total)")
-    axes[0, 0].set_ylabel("mean ||x_i - x*|| / initial")
-    axes[1, 0].set_ylabel("mean ||x_i - x*|| / initial")
-    axes[0, 0].legend(fontsize=7)
-    fig.suptitle(f"DADAO vs MSDA / ADOM+ / ADOM+-MC, linear regression, n = {n}", fontsize=10)
-    fig.tight_layout()
-
     data = {
         "counts_to_eps": counts, "rates": rates, "chis": chis, "slopes": slopes, "default_setup": default,
         "curves": {k: {m: {f: v.tolist() for f, v in c.items()} for m, c in cs.items()} for k, cs in curves.items()},
         "kappa": float(p.L / p.mu),
     }  # fmt: skip
-    return FigureResult(figure=fig, data=data, config=cfg, claims=claims, seed=cfg["seed"])
+    return FigureResult(figure=None, data=data, config=cfg, claims=claims, seed=cfg["seed"])

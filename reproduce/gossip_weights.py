@@ -32,6 +32,15 @@ from reproduce._style import RULE_STYLE
 RULES = ("max_degree", "metropolis", "best_constant", "fmmc", "fdla")
 TOL = 1e-6  # solver tolerance used in comparisons
 
+#: Graphs (family, size), consensus iterations, the seed of the geometric graph and of x0.
+CONFIG = {
+    "quick": {"graphs": [("path", 10), ("ring", 10), ("star", 10), ("grid", 4), ("hypercube", 4), ("geometric", 50)], "iterations": 1000},
+    "full": {"graphs": [("path", 20), ("ring", 21), ("star", 20), ("grid", 6), ("hypercube", 5), ("geometric", 100)], "iterations": 2000},
+    "geometric_seed": 0,
+    "x0_seed": 0,
+    "tolerance": TOL,
+}
+
 
 def closed_form_fmmc(g: graphs.Graph, family: str, size: int) -> float | None:
     """Known FMMC optima (Boyd, Diaconis & Xiao 2004, Sec. 5; derivations in tests/problems/test_closed_forms.py)."""
@@ -62,10 +71,7 @@ def closed_form_fdla(family: str, size: int) -> float | None:
 
 
 def _graphs(quick: bool):
-    if quick:
-        spec = [("path", 10), ("ring", 10), ("star", 10), ("grid", 4), ("hypercube", 4), ("geometric", 50)]
-    else:
-        spec = [("path", 20), ("ring", 21), ("star", 20), ("grid", 6), ("hypercube", 5), ("geometric", 100)]
+    spec = CONFIG["quick" if quick else "full"]["graphs"]
     out = []
     for family, size in spec:
         if family == "path":
@@ -79,7 +85,7 @@ def _graphs(quick: bool):
         elif family == "hypercube":
             g = graphs.hypercube(size)
         else:
-            g = graphs.geometric(size, seed=0)
+            g = graphs.geometric(size, seed=CONFIG["geometric_seed"])
         out.append((family, size, g))
     return out
 
@@ -100,6 +106,39 @@ def _weights(g: graphs.Graph, progress) -> tuple[dict, dict]:
     return Ws, certs
 
 
+def plot(result: dict):
+    """Draw the figure from its result file (``result``: the JSON payload)."""
+    import matplotlib.pyplot as plt
+
+    data = result["data"]
+    table, curves, fitted, iters = data["table"], data["curves"], data["fitted"], data["iterations"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.6))
+    names = list(table)
+    width = 0.16
+    xs = np.arange(len(names))
+    for k, r in enumerate(RULES):
+        st = RULE_STYLE[r]
+        gaps = [max(1.0 - table[nm]["slem"][r], 1e-4) for nm in names]  # max-degree on even rings: gap 0
+        ax1.bar(xs + (k - 2) * width, gaps, width, color=st["color"], label=st["label"])
+    ax1.set_yscale("log")
+    ax1.set_ylim(5e-5, 5.0)  # room for the legend above the bars
+    ax1.set_xticks(xs, [nm.split(",")[0] + (")" if "," in nm else "") for nm in names], rotation=20, fontsize=8)
+    ax1.set_ylabel("spectral gap 1 − ||W − 11ᵀ/n||₂  (higher is faster)")
+    ax1.set_title("Spectral gap by weight rule (bars at 1e-4: gap 0, W does not mix)")
+    ax1.legend(fontsize=8, loc="upper left", ncol=2)
+    k_axis = np.arange(1, iters + 1)
+    for r in RULES:
+        st = RULE_STYLE[r]
+        ax2.semilogy(k_axis, np.asarray(curves[r], dtype=float), color=st["color"], label=f"{st['label']} (slem {fitted[r]['slem']:.3f})")
+        ax2.semilogy(k_axis, fitted[r]["slem"] ** k_axis, color=st["color"], ls=":", lw=0.8)
+    ax2.set_xlabel("gossip iteration k")
+    ax2.set_ylabel("||W^k x₀ − x̄|| / ||x₀ − x̄||")
+    ax2.set_title(f"Consensus error on {data['curve_graph'].split(',')[0]})  (dotted: slem^k)")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 @register(
     "gossip-weights",
     paper="Xiao & Boyd 2004 (fast linear iterations); Boyd, Diaconis & Xiao 2004 (fastest mixing Markov chain)",
@@ -110,11 +149,11 @@ def _weights(g: graphs.Graph, progress) -> tuple[dict, dict]:
         "closed-form optima: path cos(pi/n), cycles, star, hypercube",
         "consensus error <= slem(W)^k, fitted rate no slower than slem(W), for each rule",
     ),
+    plot=plot,
 )
 def gossip_weights(quick: bool = False, progress=lambda msg: None) -> FigureResult:
-    import matplotlib.pyplot as plt
-
-    seed = 0
+    cfg = CONFIG["quick" if quick else "full"]
+    seed = CONFIG["x0_seed"]
     table = {}
     claims = []
     ordering_fail, bc_fail, fdla_bc_fail, closed_fail = [], [], [], []
@@ -170,7 +209,7 @@ def gossip_weights(quick: bool = False, progress=lambda msg: None) -> FigureResu
     rng = np.random.default_rng(seed)
     x0 = rng.standard_normal(g_last.n)
     x0 -= x0.mean()
-    iters = 1000 if quick else 2000
+    iters = cfg["iterations"]
     curves, bound_fail, rate_fail, fitted = {}, [], [], {}
     k_axis = np.arange(1, iters + 1)
     for r in RULES:
@@ -199,31 +238,7 @@ def gossip_weights(quick: bool = False, progress=lambda msg: None) -> FigureResu
         )
     )
 
-    # --- plot -------------------------------------------------------------
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.6))
-    names = list(table)
-    width = 0.16
-    xs = np.arange(len(names))
-    for k, r in enumerate(RULES):
-        st = RULE_STYLE[r]
-        gaps = [max(1.0 - table[nm]["slem"][r], 1e-4) for nm in names]  # max-degree on even rings: gap 0
-        ax1.bar(xs + (k - 2) * width, gaps, width, color=st["color"], label=st["label"])
-    ax1.set_yscale("log")
-    ax1.set_ylim(5e-5, 5.0)  # room for the legend above the bars
-    ax1.set_xticks(xs, [nm.split(",")[0] + (")" if "," in nm else "") for nm in names], rotation=20, fontsize=8)
-    ax1.set_ylabel("spectral gap 1 − ||W − 11ᵀ/n||₂  (higher is faster)")
-    ax1.set_title("Spectral gap by weight rule (bars at 1e-4: gap 0, W does not mix)")
-    ax1.legend(fontsize=8, loc="upper left", ncol=2)
-    for r in RULES:
-        st = RULE_STYLE[r]
-        ax2.semilogy(np.arange(1, iters + 1), curves[r], color=st["color"], label=f"{st['label']} (slem {fitted[r]['slem']:.3f})")
-        ax2.semilogy(np.arange(1, iters + 1), fitted[r]["slem"] ** np.arange(1, iters + 1), color=st["color"], ls=":", lw=0.8)
-    ax2.set_xlabel("gossip iteration k")
-    ax2.set_ylabel("||W^k x₀ − x̄|| / ||x₀ − x̄||")
-    ax2.set_title(f"Consensus error on {g_last.name.split(',')[0]})  (dotted: slem^k)")
-    ax2.legend(fontsize=8)
-    fig.tight_layout()
-
-    config = {"graphs": [(f, s) for f, s, _ in _graphs(quick)], "iterations": iters, "tolerance": TOL, "metropolis": "xiao_boyd_lall"}
-    data = {"table": table, "curves": {r: curves[r] for r in RULES}}
-    return FigureResult(figure=fig, data=data, config=config, claims=claims, seed=seed)
+    config = {"graphs": [list(x) for x in cfg["graphs"]], "iterations": iters, "tolerance": TOL, "metropolis": "xiao_boyd_lall",
+              "geometric_seed": CONFIG["geometric_seed"], "x0_seed": seed}
+    data = {"table": table, "curves": {r: curves[r] for r in RULES}, "fitted": fitted, "iterations": iters, "curve_graph": g_last.name}
+    return FigureResult(figure=None, data=data, config=config, claims=claims, seed=seed)

@@ -41,6 +41,8 @@ CONFIG = {
     "slope_from_fraction": 1 / 64,
     "slope_tol": 0.1,
     "delay_tol": 0.15,
+    "instance_key0": 0,  # adversarial instances: keys instance_key0 + 0..instances-1
+    "drift_key0": 100,  # drifting instances: keys drift_key0 + 0..instances-1
 }
 METHODS = {"delayed_dual_averaging": algos.delayed_dual_averaging, "optimistic_dual_averaging": algos.optimistic_dual_averaging,
            "tuned_dual_averaging": algos.tuned_dual_averaging}  # fmt: skip
@@ -64,6 +66,46 @@ def _batched_run(factory, problems, T, every):
     return algo, tr
 
 
+def plot(result: dict):
+    """Draw the figure from its result file (``result``: the JSON payload)."""
+    import matplotlib.pyplot as plt
+
+    cfg, data = result["config"], result["data"]
+    fit, T = data["delay_fit"], cfg["T"]
+    ds, finals = np.array(fit["delays"], float), np.array(fit["finals"], float)
+
+    def f_(v):
+        return np.asarray(v, dtype=float)  # null (non-finite) -> nan
+
+    fig, axes = plt.subplots(1, 3, figsize=(16, 5))
+    cmap = plt.get_cmap("viridis")
+    for j, d in enumerate(cfg["delays"]):
+        col = cmap(j / max(1, len(cfg["delays"]) - 1))
+        for name, ls in (("delayed_dual_averaging", "-"), ("optimistic_dual_averaging", "--"), ("tuned_dual_averaging", ":")):
+            r = data["delays"][str(d)][name]
+            st = np.asarray(r["steps"][1:])
+            axes[0].loglog(st, np.maximum(f_(r["mean_regret"])[1:], 1e-3), ls, color=col, label=f"d={d} {STYLE[name][1]}")
+            if "bound" in r and name == "tuned_dual_averaging":
+                axes[0].loglog(st, f_(r["bound"]["curve"])[1:], ls, color=col, lw=0.5)
+    st = np.asarray(data["delays"][str(cfg["delays"][0])]["delayed_dual_averaging"]["steps"][1:], float)
+    axes[0].loglog(st, np.sqrt(st), color="k", lw=0.8, label="sqrt(T)")
+    axes[0].set(title="A: mean regret vs T (thin: tuned-step explicit bound)", xlabel="T", ylabel="regret")
+    axes[1].loglog(ds + 1, finals, "o-", label="adaptive DA, final mean regret")
+    axes[1].loglog(ds + 1, finals[0] * np.sqrt(ds + 1), "k--", lw=0.8, label="sqrt(d + 1) (order)")
+    axes[1].set(title=f"A: regret at T = {T} vs delay (fitted exponent {fit['fitted_exponent']:.2f})", xlabel="d + 1")
+    for j, d in enumerate(cfg["drift_delays"]):
+        col = cmap(j / max(1, len(cfg["drift_delays"]) - 1))
+        for name, ls in (("delayed_dual_averaging", "-"), ("optimistic_dual_averaging", "--")):
+            r = data["drift"][str(d)][name]
+            axes[2].plot(f_(r["steps"]), f_(r["mean_regret"]), ls, color=col, label=f"d<={d} {STYLE[name][1]}")
+    axes[2].set(title="B: slowly drifting quadratics (regret < 0: tracking beats the fixed point)", xlabel="T", ylabel="regret")
+    for ax in axes:
+        ax.legend(fontsize=6)
+    fig.suptitle("Delayed multi-agent dual averaging" + (" (quick)" if result.get("quick") else ""))
+    fig.tight_layout()
+    return fig
+
+
 @register(
     "online-delays",
     paper="Hsieh, Iutzeler, Malick, Mertikopoulos, Multi-Agent Online Optimization with Delays (JMLR 2022)",
@@ -73,17 +115,16 @@ def _batched_run(factory, problems, T, every):
         "explicit bounds hold run by run (undelayed adaptive DA; tuned constant step at every delay)",
         "optimism lowers regret on slowly drifting losses",
     ),
+    plot=plot,
 )
 def online_delays(quick: bool = False, progress=lambda msg: None) -> FigureResult:
-    import matplotlib.pyplot as plt
-
     cfg = CONFIG["quick" if quick else "full"]
     T, every, n_inst = cfg["T"], cfg["T"] // CONFIG["records"], cfg["instances"]
     data = {"delays": {}, "drift": {}}
     slope_fail, bound_fail = [], []
     for d in cfg["delays"]:
         probs = [online.linear(CONFIG["dim"], T, kind="adversarial", block=d + 1, n_agents=CONFIG["n_agents"],
-                               max_delay=d, delay="fixed", key=s) for s in range(n_inst)]  # fmt: skip
+                               max_delay=d, delay="fixed", key=CONFIG["instance_key0"] + s) for s in range(n_inst)]  # fmt: skip
         row = {}
         for name, factory in METHODS.items():
             algo, tr = _batched_run(factory, probs, T, every)
@@ -119,7 +160,7 @@ def online_delays(quick: bool = False, progress=lambda msg: None) -> FigureResul
     TD = cfg["drift_T"]
     for d in cfg["drift_delays"]:
         probs = [online.quadratic(CONFIG["dim"], TD, kind="drifting", period=CONFIG["period"], noise=0.0,
-                                  n_agents=CONFIG["drift_agents"], max_delay=d, delay="uniform", key=100 + s)
+                                  n_agents=CONFIG["drift_agents"], max_delay=d, delay="uniform", key=CONFIG["drift_key0"] + s)
                  for s in range(n_inst)]  # fmt: skip
         row = {}
         for name in ("delayed_dual_averaging", "optimistic_dual_averaging"):
@@ -144,31 +185,6 @@ def online_delays(quick: bool = False, progress=lambda msg: None) -> FigureResul
               not drift_fail, {"failed": drift_fail}),
     ]  # fmt: skip
 
-    fig, axes = plt.subplots(1, 3, figsize=(16, 5))
-    cmap = plt.get_cmap("viridis")
-    for j, d in enumerate(cfg["delays"]):
-        col = cmap(j / max(1, len(cfg["delays"]) - 1))
-        for name, ls in (("delayed_dual_averaging", "-"), ("optimistic_dual_averaging", "--"), ("tuned_dual_averaging", ":")):
-            r = data["delays"][str(d)][name]
-            st = np.asarray(r["steps"][1:])
-            axes[0].loglog(st, np.maximum(r["mean_regret"][1:], 1e-3), ls, color=col, label=f"d={d} {STYLE[name][1]}")
-            if "bound" in r and name == "tuned_dual_averaging":
-                axes[0].loglog(st, r["bound"]["curve"][1:], ls, color=col, lw=0.5)
-    st = np.asarray(data["delays"][str(cfg["delays"][0])]["delayed_dual_averaging"]["steps"][1:], float)
-    axes[0].loglog(st, np.sqrt(st), color="k", lw=0.8, label="sqrt(T)")
-    axes[0].set(title="A: mean regret vs T (thin: tuned-step explicit bound)", xlabel="T", ylabel="regret")
-    axes[1].loglog(ds + 1, finals, "o-", label="adaptive DA, final mean regret")
-    axes[1].loglog(ds + 1, finals[0] * np.sqrt(ds + 1), "k--", lw=0.8, label="sqrt(d + 1) (order)")
-    axes[1].set(title=f"A: regret at T = {T} vs delay (fitted exponent {scal['fitted_exponent']:.2f})", xlabel="d + 1")
-    for j, d in enumerate(cfg["drift_delays"]):
-        col = cmap(j / max(1, len(cfg["drift_delays"]) - 1))
-        for name, ls in (("delayed_dual_averaging", "-"), ("optimistic_dual_averaging", "--")):
-            r = data["drift"][str(d)][name]
-            axes[2].plot(r["steps"], r["mean_regret"], ls, color=col, label=f"d<={d} {STYLE[name][1]}")
-    axes[2].set(title="B: slowly drifting quadratics (regret < 0: tracking beats the fixed point)", xlabel="T", ylabel="regret")
-    for ax in axes:
-        ax.legend(fontsize=6)
-    fig.suptitle("Delayed multi-agent dual averaging" + (" (quick)" if quick else ""))
-    fig.tight_layout()
+    data["delay_fit"] = {"delays": list(cfg["delays"]), "finals": finals.tolist(), "fitted_exponent": scal["fitted_exponent"]}
     config = {**{k: v for k, v in CONFIG.items() if k not in ("quick", "full")}, **cfg}
-    return FigureResult(figure=fig, data=data, config=config, claims=claims, seed=0)
+    return FigureResult(figure=None, data=data, config=config, claims=claims, seed=0)

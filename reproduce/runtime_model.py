@@ -102,6 +102,37 @@ def _speedups(inst, sizes, latency):
     return out
 
 
+def plot(result: dict):
+    """Draw the figure from its result file (``result``: the JSON payload)."""
+    import matplotlib.pyplot as plt
+
+    cfg, data = result["config"], result["data"]
+    sizes, speed, eps = data["sizes"], data["speedup"], cfg["eps"]
+    lats = cfg["latencies_s"]
+    topos = cfg["topologies"]
+    fig, axes = plt.subplots(len(topos), len(lats), figsize=(3.6 * len(lats), 3.2 * len(topos)), squeeze=False)
+    msg = np.asarray(cfg["message_bytes"], dtype=float)
+    im = None
+    for r, topo in enumerate(topos):
+        for c, la in enumerate(lats):
+            ax = axes[r, c]
+            z = np.log10(np.asarray(speed[f"{la:g}"][topo], dtype=float))
+            im = ax.pcolormesh(np.log10(msg), np.arange(len(sizes)), z, cmap="RdBu_r", vmin=-2, vmax=2, shading="nearest")
+            if (z > 0).any() and (z < 0).any():
+                ax.contour(np.log10(msg), np.arange(len(sizes)), z, levels=[0.0], colors="k", linewidths=1)
+            ax.set_yticks(np.arange(len(sizes)), [str(n) for n in sizes])
+            ax.set_title(f"{topo}, latency {la:g} s", fontsize=9)
+            if r == len(topos) - 1:
+                ax.set_xlabel("log10 message bytes")
+            if c == 0:
+                ax.set_ylabel("nodes n")
+    fig.colorbar(im, ax=axes, label="log10 time(all-reduce GD) / time(NIDS gossip)  (>0: decentralized wins)")
+    fig.suptitle(f"Time to eps={eps:g} (alpha-beta model, {cfg['bandwidth_bytes_per_s'] / 1e9:g} GB/s, iteration counts from the bounds)",
+                 fontsize=10)  # fmt: skip
+
+    return fig
+
+
 @register(
     "runtime-model",
     "alpha-beta model (Hockney 1994; ring all-reduce: Patarasuk & Yuan 2009; tree: Thakur et al. 2005) "
@@ -112,10 +143,9 @@ def _speedups(inst, sizes, latency):
         "zero latency: all-reduce wins everywhere",
         "largest latency, smallest message: gossip on the exponential graph wins for n >= 16",
     ),
+    plot=plot,
 )
 def runtime_model(quick: bool = False, progress=lambda msg: None) -> FigureResult:
-    import matplotlib.pyplot as plt
-
     sizes = CONFIG["sizes_quick"] if quick else CONFIG["sizes"]
     eps = CONFIG["eps"]
     claims = []
@@ -164,34 +194,11 @@ def runtime_model(quick: bool = False, progress=lambda msg: None) -> FigureResul
         {"speedup": corner, "ring_speedup": {n: float(speed[lat]["ring"][i, 0]) for i, n in enumerate(sizes)}},
     ))  # fmt: skip
 
-    # --- plot -------------------------------------------------------------
-    lats = CONFIG["latencies_s"]
-    topos = CONFIG["topologies"]
-    fig, axes = plt.subplots(len(topos), len(lats), figsize=(3.6 * len(lats), 3.2 * len(topos)), squeeze=False)
-    msg = np.asarray(CONFIG["message_bytes"])
-    im = None
-    for r, topo in enumerate(topos):
-        for c, la in enumerate(lats):
-            ax = axes[r, c]
-            z = np.log10(speed[la][topo])
-            im = ax.pcolormesh(np.log10(msg), np.arange(len(sizes)), z, cmap="RdBu_r", vmin=-2, vmax=2, shading="nearest")
-            if (z > 0).any() and (z < 0).any():
-                ax.contour(np.log10(msg), np.arange(len(sizes)), z, levels=[0.0], colors="k", linewidths=1)
-            ax.set_yticks(np.arange(len(sizes)), [str(n) for n in sizes])
-            ax.set_title(f"{topo}, latency {la:g} s", fontsize=9)
-            if r == len(topos) - 1:
-                ax.set_xlabel("log10 message bytes")
-            if c == 0:
-                ax.set_ylabel("nodes n")
-    fig.colorbar(im, ax=axes, label="log10 time(all-reduce GD) / time(NIDS gossip)  (>0: decentralized wins)")
-    fig.suptitle(f"Time to eps={eps:g} (alpha-beta model, {CONFIG['bandwidth_bytes_per_s'] / 1e9:g} GB/s, iteration counts from the bounds)",
-                 fontsize=10)  # fmt: skip
-
     data = {
         "sizes": list(sizes),
-        "speedup": {f"{la:g}": {t: g.tolist() for t, g in speed[la].items()} for la in lats},
+        "speedup": {f"{la:g}": {t: g.tolist() for t, g in speed[la].items()} for la in CONFIG["latencies_s"]},
         "runs": claims[1].details["runs"],
         "schedule": sched,
     }
     config = {k: (list(v) if isinstance(v, tuple) else v) for k, v in CONFIG.items()}
-    return FigureResult(figure=fig, data=data, config=config, claims=claims, seed=0)
+    return FigureResult(figure=None, data=data, config=config, claims=claims, seed=0)

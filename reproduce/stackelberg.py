@@ -36,6 +36,8 @@ CONFIG = {
     "concentration_min": 0.5,
     "sublinear_max": 0.9,
     "fit_from_fraction": 0.1,
+    "run_key": 0,  # jax.random.PRNGKey(run_key) split into one key per seed
+    "random_game_key0": 0,  # random games use keys random_game_key0 + 0..n_random-1
 }
 LEADERS = ("exp3", "ucb")
 FOLLOWERS = ("best_response", "fbm", "fmucb")
@@ -45,7 +47,7 @@ STYLE = {"best_response": ("#1f77b4", "best response"), "fbm": ("#d62728", "FBM"
 def _batch(algo, T, every, seeds):
     import jax
 
-    keys = jax.random.split(jax.random.PRNGKey(0), seeds)
+    keys = jax.random.split(jax.random.PRNGKey(CONFIG["run_key"]), seeds)
     return jax.vmap(lambda k: algos.run(algo, k, T, record_every=every)[1])(keys)
 
 
@@ -108,6 +110,54 @@ def _window_freq(pc, target):
     return np.concatenate([[np.nan], d[:, target[0], target[1]] / np.maximum(tot, 1e-300)])
 
 
+def plot(result: dict):
+    """Draw the figure from its result file (``result``: the JSON payload)."""
+    import matplotlib.pyplot as plt
+
+    data = result["data"]
+
+    def f_(v):
+        return np.asarray(v, dtype=float)  # null (non-finite) -> nan
+
+    fig, axes = plt.subplots(2, 3, figsize=(16, 9))
+    g2 = data["2x2"]
+    for leader, ls in (("exp3", "-"), ("ucb", "--")):
+        for f in FOLLOWERS:
+            r = g2["runs"][f"{leader}/{f}"]
+            c, lab = STYLE[f]
+            axes[0, 0].plot(f_(r["steps"]), f_(r["target_freq_curve"]), ls, color=c, label=f"{leader} / {lab} -> {tuple(r['target'])}")
+            axes[0, 1].plot(f_(r["steps"])[1:], f_(r["follower_reward_curve"])[1:], ls, color=c, label=f"{leader} / {lab}")
+            if f == "fmucb":
+                st = np.asarray(r["steps"][1:])
+                axes[0, 2].loglog(st, np.maximum(f_(r["error_rounds"])[1:], 1e-1), ls, color=c, label=f"{leader} / FMUCB")
+            if f == "fbm":
+                axes[1, 2].plot(f_(r["steps"]), f_(r["leader_regret"]), ls, color="k", label=f"{leader} leader regret (FBM)")
+                axes[1, 2].plot(f_(r["steps"]), f_(r["leader_bound"]["envelope"]), ls, color="grey", label=f"{r['leader_bound']['name']}")
+    st = np.asarray(g2["runs"]["exp3/fmucb"]["steps"][1:], float)
+    axes[0, 2].loglog(st, st, ":", color="grey", label="slope 1")
+    axes[0, 0].set(title="2x2: frequency of each rule's target pair", xlabel="round", ylabel="frequency (window)")
+    axes[0, 1].axhline(g2["follower_means"][g2["best_manipulation"][0]][g2["best_manipulation"][1]], color="#d62728", lw=0.6)
+    axes[0, 1].axhline(g2["follower_means"][g2["stackelberg_equilibrium"][0]][g2["stackelberg_equilibrium"][1]], color="#1f77b4", lw=0.6)
+    axes[0, 1].set(title="2x2: follower's average reward", xlabel="round", ylabel="cumulative / t")
+    axes[0, 2].set(title="2x2: FMUCB error rounds", xlabel="round", ylabel="rounds without best manipulation")
+    axes[1, 2].set(title="2x2: leader regret vs explicit bound (seed mean)", xlabel="round", yscale="symlog")
+    names = [n for n in data if n != "2x2"]
+    x = np.arange(len(names))
+    for i, f in enumerate(FOLLOWERS):
+        c, lab = STYLE[f]
+        axes[1, 0].bar(x + (i - 1) * 0.27, [data[n]["runs"][f"exp3/{f}"]["follower_reward_per_round"] for n in names], 0.27, color=c, label=lab)
+        axes[1, 1].bar(x + (i - 1) * 0.27, [data[n]["runs"][f"exp3/{f}"]["target_freq_last"] for n in names], 0.27, color=c, label=lab)
+    for ax in (axes[1, 0], axes[1, 1]):
+        ax.set_xticks(x, [n.replace("random4x4", "4x4") + ("" if data[n]["manipulation_pays"] else "*") for n in names], fontsize=7)
+    axes[1, 0].set(title="4x4, EXP3 leader: follower reward/round (*: no gain possible)")
+    axes[1, 1].set(title="4x4, EXP3 leader: target-pair freq., last quarter", ylim=(0, 1))
+    for ax in axes.ravel():
+        ax.legend(fontsize=6)
+    fig.suptitle("Stackelberg learning: best response vs manipulation" + (" (quick)" if result.get("quick") else ""))
+    fig.tight_layout()
+    return fig
+
+
 @register(
     "stackelberg",
     paper="Yu & Chen, Decentralized Online Learning in General-Sum Stackelberg Games (UAI 2024); "
@@ -119,13 +169,12 @@ def _window_freq(pc, target):
         "FMUCB's error rounds grow sublinearly (fitted exponent over T below 0.9)",
         "EXP3 (Thm 3.1) and UCB1 (Thm 1) regret bounds hold on seed means for the leader against FBM",
     ),
+    plot=plot,
 )
 def stackelberg(quick: bool = False, progress=lambda msg: None) -> FigureResult:
-    import matplotlib.pyplot as plt
-
     cfg = CONFIG["quick" if quick else "full"]
     game_list = [("2x2", games.manipulation_game())]
-    game_list += [(f"random4x4#{k}", games.random_game(*CONFIG["random_shape"], key=k)) for k in range(cfg["n_random"])]
+    game_list += [(f"random4x4#{k}", games.random_game(*CONFIG["random_shape"], key=CONFIG["random_game_key0"] + k)) for k in range(cfg["n_random"])]
     data = {name: _one_game(g, cfg, progress, name) for name, g in game_list}
 
     conc_br, conc_m, reward_fail, reward_judged, not_paying, sub_fail, bound_fail = [], [], [], 0, [], [], []
@@ -167,41 +216,5 @@ def stackelberg(quick: bool = False, progress=lambda msg: None) -> FigureResult:
               "against FBM (every game)", not bound_fail, {"failed": bound_fail}),
     ]  # fmt: skip
 
-    fig, axes = plt.subplots(2, 3, figsize=(16, 9))
-    g2 = data["2x2"]
-    for leader, ls in (("exp3", "-"), ("ucb", "--")):
-        for f in FOLLOWERS:
-            r = g2["runs"][f"{leader}/{f}"]
-            c, lab = STYLE[f]
-            axes[0, 0].plot(r["steps"], r["target_freq_curve"], ls, color=c, label=f"{leader} / {lab} -> {tuple(r['target'])}")
-            axes[0, 1].plot(r["steps"][1:], r["follower_reward_curve"][1:], ls, color=c, label=f"{leader} / {lab}")
-            if f == "fmucb":
-                st = np.asarray(r["steps"][1:])
-                axes[0, 2].loglog(st, np.maximum(r["error_rounds"][1:], 1e-1), ls, color=c, label=f"{leader} / FMUCB")
-            if f == "fbm":
-                axes[1, 2].plot(r["steps"], r["leader_regret"], ls, color="k", label=f"{leader} leader regret (FBM)")
-                axes[1, 2].plot(r["steps"], r["leader_bound"]["envelope"], ls, color="grey", label=f"{r['leader_bound']['name']}")
-    st = np.asarray(g2["runs"]["exp3/fmucb"]["steps"][1:], float)
-    axes[0, 2].loglog(st, st, ":", color="grey", label="slope 1")
-    axes[0, 0].set(title="2x2: frequency of each rule's target pair", xlabel="round", ylabel="frequency (window)")
-    axes[0, 1].axhline(g2["follower_means"][g2["best_manipulation"][0]][g2["best_manipulation"][1]], color="#d62728", lw=0.6)
-    axes[0, 1].axhline(g2["follower_means"][g2["stackelberg_equilibrium"][0]][g2["stackelberg_equilibrium"][1]], color="#1f77b4", lw=0.6)
-    axes[0, 1].set(title="2x2: follower's average reward", xlabel="round", ylabel="cumulative / t")
-    axes[0, 2].set(title="2x2: FMUCB error rounds", xlabel="round", ylabel="rounds without best manipulation")
-    axes[1, 2].set(title="2x2: leader regret vs explicit bound (seed mean)", xlabel="round", yscale="symlog")
-    names = [n for n in data if n != "2x2"]
-    x = np.arange(len(names))
-    for i, f in enumerate(FOLLOWERS):
-        c, lab = STYLE[f]
-        axes[1, 0].bar(x + (i - 1) * 0.27, [data[n]["runs"][f"exp3/{f}"]["follower_reward_per_round"] for n in names], 0.27, color=c, label=lab)
-        axes[1, 1].bar(x + (i - 1) * 0.27, [data[n]["runs"][f"exp3/{f}"]["target_freq_last"] for n in names], 0.27, color=c, label=lab)
-    for ax in (axes[1, 0], axes[1, 1]):
-        ax.set_xticks(x, [n.replace("random4x4", "4x4") + ("" if data[n]["manipulation_pays"] else "*") for n in names], fontsize=7)
-    axes[1, 0].set(title="4x4, EXP3 leader: follower reward/round (*: no gain possible)")
-    axes[1, 1].set(title="4x4, EXP3 leader: target-pair freq., last quarter", ylim=(0, 1))
-    for ax in axes.ravel():
-        ax.legend(fontsize=6)
-    fig.suptitle("Stackelberg learning: best response vs manipulation" + (" (quick)" if quick else ""))
-    fig.tight_layout()
     config = {**{k: v for k, v in CONFIG.items() if k not in ("quick", "full")}, **cfg, "leaders": LEADERS, "followers": FOLLOWERS}
-    return FigureResult(figure=fig, data=data, config=config, claims=claims, seed=0)
+    return FigureResult(figure=None, data=data, config=config, claims=claims, seed=0)

@@ -43,12 +43,52 @@ EXACT = ("extra", "nids", "gradient_tracking")
 TOL = 1e-6  # relative: the accepted solver accuracy (bounds.pep.REL_GAP_TOL)
 
 
+#: Quick / full settings (seed: the instance keys and the geometric graph's seed; runs use key 0).
+CONFIG = {
+    "quick": {"n": 4, "horizon": 3, "fractions": [0.3, 0.7], "graphs": ["ring"], "dim": 2, "samples": 10,
+              "run_steps": 600, "seed": 0, "run_key": 0, "methods": ["extra", "dgd"]},
+    "full": {"n": 4, "horizon": 5, "fractions": [0.2, 0.4, 0.6, 0.8], "graphs": ["ring", "geometric"], "dim": 3,
+             "samples": 20, "run_steps": 3000, "seed": 0, "run_key": 0, "methods": list(METHODS)},
+}  # fmt: skip
+
+
 def _config(quick: bool) -> dict:
-    if quick:
-        return {"n": 4, "horizon": 3, "fractions": [0.3, 0.7], "graphs": ["ring"], "dim": 2, "samples": 10,
-                "run_steps": 600, "seed": 0, "methods": ["extra", "dgd"]}  # fmt: skip
-    return {"n": 4, "horizon": 5, "fractions": [0.2, 0.4, 0.6, 0.8], "graphs": ["ring", "geometric"], "dim": 3,
-            "samples": 20, "run_steps": 3000, "seed": 0, "methods": list(METHODS)}  # fmt: skip
+    return dict(CONFIG["quick" if quick else "full"])
+
+
+def plot(result: dict):
+    """Draw the figure from its result file (``result``: the JSON payload)."""
+    import matplotlib.pyplot as plt
+
+    cfg, rows = result["config"], result["data"]["rows"]
+    n, K = cfg["n"], cfg["horizon"]
+
+    def val(v):
+        return math.nan if v is None else v
+
+    fig, axes = plt.subplots(len(cfg["graphs"]), len(cfg["methods"]), figsize=(4.2 * len(cfg["methods"]), 3.6 * len(cfg["graphs"])),
+                             squeeze=False)  # fmt: skip
+    for gi, gname in enumerate(cfg["graphs"]):
+        for mi, m in enumerate(cfg["methods"]):
+            ax = axes[gi][mi]
+            sel = [r for r in rows if r["graph"] == gname and r["method"] == m]
+            x = [r["fraction"] for r in sel]
+            col = METHOD_STYLE[m]["color"]
+            ax.plot(x, [r["pep_class_rate"] for r in sel], "-", color=col, marker="o", label="PEP, spectral class")
+            ax.plot(x, [r["pep_fixed_rate"] for r in sel], "--", color=col, marker="s", label="PEP, this W")
+            ax.plot(x, [r["exact_quadratic_rate"] for r in sel], ":", color="k", marker="^", label="exact, quadratic")
+            if m != "dgd":
+                ax.plot(x, [val(r["empirical_logistic_rate"]) for r in sel], color="#999999", marker="x", ls="none",
+                        label="empirical, logistic")  # fmt: skip
+            ax.axhline(1.0, color="#cccccc", lw=0.8)
+            ax.set_title(f"{METHOD_STYLE[m]['label']} on {gname} (n={n})", fontsize=9)
+            ax.set_xlabel("step size / stability limit")
+            if mi == 0:
+                ax.set_ylabel(f"rate per step ({K}-step PEP average)")
+            ax.legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
 
 
 def _graph(name, n, seed):
@@ -72,10 +112,10 @@ def _limit(method, p, W):
         "fixed-W K-step worst-case rate >= exact rate on a quadratic of the class (EXTRA, NIDS, DIGing)",
         "the step size minimizing the worst-case rate, per method (a certified contraction exists)",
     ),
+    plot=plot,
 )
 def worst_case_figure(quick: bool = False, progress=lambda msg: None) -> FigureResult:
     import jax
-    import matplotlib.pyplot as plt
 
     jax.config.update("jax_enable_x64", True)
     cfg = _config(quick)
@@ -104,7 +144,7 @@ def worst_case_figure(quick: bool = False, progress=lambda msg: None) -> FigureR
                 solve_times += [s["seconds"] for s in b_fix.params["solves"] + b_cls.params["solves"] if not s["cached"]]
                 w_fix = np.asarray(b_fix.params["worst_case"])
                 w_cls = np.asarray(b_cls.params["worst_case"])
-                _, tr = algos.run(algo, key=0, num_steps=cfg["run_steps"])
+                _, tr = algos.run(algo, key=cfg["run_key"], num_steps=cfg["run_steps"])
                 rep = bounds.compare(tr, b_fix, algo=algo)
                 if rep.holds is not True:
                     under_fail.append(f"{gname} {m} alpha={a:.4g}: {rep.message}")
@@ -151,29 +191,8 @@ def worst_case_figure(quick: bool = False, progress=lambda msg: None) -> FigureR
               "that rate is < 1", not no_contraction, {"best": best, "no_contraction": no_contraction}),
     ]  # fmt: skip
 
-    fig, axes = plt.subplots(len(cfg["graphs"]), len(cfg["methods"]), figsize=(4.2 * len(cfg["methods"]), 3.6 * len(cfg["graphs"])),
-                             squeeze=False)  # fmt: skip
-    for gi, gname in enumerate(cfg["graphs"]):
-        for mi, m in enumerate(cfg["methods"]):
-            ax = axes[gi][mi]
-            sel = [r for r in rows if r["graph"] == gname and r["method"] == m]
-            x = [r["fraction"] for r in sel]
-            col = METHOD_STYLE[m]["color"]
-            ax.plot(x, [r["pep_class_rate"] for r in sel], "-", color=col, marker="o", label="PEP, spectral class")
-            ax.plot(x, [r["pep_fixed_rate"] for r in sel], "--", color=col, marker="s", label="PEP, this W")
-            ax.plot(x, [r["exact_quadratic_rate"] for r in sel], ":", color="k", marker="^", label="exact, quadratic")
-            if m != "dgd":
-                ax.plot(x, [r["empirical_logistic_rate"] for r in sel], color="#999999", marker="x", ls="none",
-                        label="empirical, logistic")  # fmt: skip
-            ax.axhline(1.0, color="#cccccc", lw=0.8)
-            ax.set_title(f"{METHOD_STYLE[m]['label']} on {gname} (n={n})", fontsize=9)
-            ax.set_xlabel("step size / stability limit")
-            if mi == 0:
-                ax.set_ylabel(f"rate per step ({K}-step PEP average)")
-            ax.legend(fontsize=6)
-    fig.tight_layout()
     config = dict(cfg, L=L, mu=mu, zeta=zeta, mixing="metropolis (xiao_boyd_lall)")
     data = {"rows": rows, "best_step": best,
             "solve_seconds": {"count": len(solve_times), "max": max(solve_times, default=0.0),
                               "total": float(sum(solve_times))}}  # fmt: skip
-    return FigureResult(figure=fig, data=data, config=config, claims=claims, seed=seed)
+    return FigureResult(figure=None, data=data, config=config, claims=claims, seed=seed)
