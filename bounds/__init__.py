@@ -117,3 +117,8 @@ __all__ = [
     "collab_group_regret",
     "log_growth_check",
 ]
+
+# stochastic and federated methods (issue 14)
+from bounds.stochastic.sam import hessian_term, gaussian_smoothed_grad, sam_residuals  # noqa: E402
+
+__all__ += ["sam_residuals", "hessian_term", "gaussian_smoothed_grad"]
