@@ -122,3 +122,6 @@ __all__ = [
 from bounds.stochastic.sam import hessian_term, gaussian_smoothed_grad, sam_residuals  # noqa: E402
 
 __all__ += ["sam_residuals", "hessian_term", "gaussian_smoothed_grad"]
+from bounds.stochastic.dsgd_local import dsgd_local_orders  # noqa: E402
+
+__all__ += ["dsgd_local_orders"]

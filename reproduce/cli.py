@@ -24,6 +24,7 @@ FIGURE_MODULES = (
     "reproduce.collab_mab",
     "reproduce.disbe_lucb",
     "reproduce.sam_identity",
+    "reproduce.dsgd_rates",
 )
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "paper_figures"
