@@ -64,3 +64,8 @@ __all__ = [
     "disbe_lucb",
     "decbe_lucb",
 ]
+
+# stochastic and federated methods (issue 14)
+from algos.federated.dfedsam import dfedavg, dfedsam, dfedsam_mgs  # noqa: E402
+
+__all__ += ["dfedavg", "dfedsam", "dfedsam_mgs"]
