@@ -25,6 +25,7 @@ FIGURE_MODULES = (
     "reproduce.disbe_lucb",
     "reproduce.sam_identity",
     "reproduce.dsgd_rates",
+    "reproduce.dfedsam",
 )
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "paper_figures"

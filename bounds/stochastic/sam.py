@@ -98,7 +98,7 @@ def gaussian_smoothed_grad(loss, points, *, points_per_dim: int = 6, max_rank: i
     m = D.shape[0]
     # Xi = (1/m) D^T D = U diag(s) U^T with U from the SVD of D / sqrt(m)
     _, sv, Vt = np.linalg.svd(D / np.sqrt(m), full_matrices=False)
-    keep = sv > 1e-14 * max(sv.max(initial=0.0), 1e-300)
+    keep = sv > 1e-9 * max(sv.max(initial=0.0), 1e-300)  # round-off of P - mean(P) is ~1e-16 |w_a|
     sv, Vt = sv[keep], Vt[keep]
     r = sv.shape[0]
     if r > max_rank:
@@ -120,7 +120,8 @@ def sam_residuals(loss, points, *, gaussian: bool = True, points_per_dim: int = 
     """Evaluate both sides of the identity at ``points`` (m, d) for the scalar ``loss`` (module docstring).
 
     Args:
-        loss: ``w (d,) -> scalar`` (e.g. ``problem.objective``), differentiable four times.
+        loss: ``w (d,) -> scalar`` (e.g. ``jax.jit(problem.objective)``; a jitted loss makes repeated calls
+            fast), differentiable four times.
         points: (m, d) the workers' iterates ``w_j`` (m >= 2).
         gaussian: also compute the Gaussian-smoothed gradient (needs ``rank Xi <= 4``).
         points_per_dim: Gauss–Hermite nodes per direction.
