@@ -69,3 +69,6 @@ __all__ = [
 from algos.federated.dfedsam import dfedavg, dfedsam, dfedsam_mgs  # noqa: E402
 
 __all__ += ["dfedavg", "dfedsam", "dfedsam_mgs"]
+from algos.federated.anarchic import afa_cd, afa_cs, skewed_participation  # noqa: E402
+
+__all__ += ["afa_cd", "afa_cs", "skewed_participation"]

@@ -128,3 +128,6 @@ __all__ += ["dsgd_local_orders"]
 from bounds.stochastic.dfedsam import dfedsam_orders, mgs_factor  # noqa: E402
 
 __all__ += ["dfedsam_orders", "mgs_factor"]
+from bounds.stochastic.anarchic import afa_orders  # noqa: E402
+
+__all__ += ["afa_orders"]

@@ -26,6 +26,7 @@ FIGURE_MODULES = (
     "reproduce.sam_identity",
     "reproduce.dsgd_rates",
     "reproduce.dfedsam",
+    "reproduce.anarchic_fl",
 )
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "paper_figures"
