@@ -66,8 +66,14 @@ def anarchic_fl(quick: bool = False, progress=lambda msg: None) -> FigureResult:
     T, every, seeds = cfg["rounds"], C["record_every"], cfg["seeds"]
     kw = dict(participation=q, local_steps=C["local_steps"], max_staleness=C["max_staleness"], eta_server=C["eta_server"])
 
+    runners = {}
+
     def plateau(algo):
-        tr = jax.jit(jax.vmap(lambda k: algos.run(algo, k, T, record_every=every)[1]))(np.arange(seeds, dtype=np.uint32))
+        # one compiled program per method: the instance and the step sizes are traced params
+        if algo.name not in runners:
+            runners[algo.name] = jax.jit(jax.vmap(lambda prm, k, a=algo: algos.run(a._replace(params=prm), k, T, record_every=every)[1],
+                                                  in_axes=(None, 0)))  # fmt: skip
+        tr = runners[algo.name](algo.params, np.arange(seeds, dtype=np.uint32))
         dist = np.asarray(tr.dist_to_opt)
         return float(dist[:, dist.shape[1] // 2 :].mean()), dist.mean(0)
 
