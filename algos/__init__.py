@@ -72,3 +72,6 @@ __all__ += ["dfedavg", "dfedsam", "dfedsam_mgs"]
 from algos.federated.anarchic import afa_cd, afa_cs, skewed_participation  # noqa: E402
 
 __all__ += ["afa_cd", "afa_cs", "skewed_participation"]
+from algos.federated.local_sgd import local_sgd, modest  # noqa: E402
+
+__all__ += ["local_sgd", "modest"]

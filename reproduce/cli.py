@@ -27,6 +27,7 @@ FIGURE_MODULES = (
     "reproduce.dsgd_rates",
     "reproduce.dfedsam",
     "reproduce.anarchic_fl",
+    "reproduce.local_updates",
 )
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "paper_figures"
