@@ -7,7 +7,8 @@ MoDeST/Plexus (de Vos et al.; abstract VERIFIED: decentralized sampling with les
 decentralized learning). Methods: :func:`algos.dsgd`, :func:`algos.local_sgd`, :func:`algos.modest`
 (inner SGD, fixed delay, integer hash: ours, see :mod:`algos.federated.local_sgd`).
 
-Instance: :func:`problems.nonconvex.logcosh_regression` (n nodes, heterogeneity, Gaussian noise). Every
+Instance: :func:`problems.nonconvex.logcosh_regression` (n nodes, heterogeneity, Gaussian noise), every
+method started at the same random point ``x0`` (``x0_seed``). Every
 method uses the same local step ``eta = eta_L / L``; one D-SGD step (ring, metropolis) is one
 communication round, every other method runs ``H`` local steps per round. Measured:
 ``||grad f(model)||^2`` (``x_bar`` for D-SGD), mean over seeds; "rounds to target" is the first record
@@ -43,6 +44,7 @@ CONFIG = {
     "record_every": 1,
     "late_fraction": 0.2,
     "problem_seed": 0,
+    "x0_seed": 1,
 }
 
 
@@ -67,15 +69,17 @@ def local_updates(quick: bool = False, progress=lambda msg: None) -> FigureResul
     C = CONFIG
     p = nonconvex.logcosh_regression(C["n"], C["dim"], key=C["problem_seed"], heterogeneity=C["heterogeneity"], sigma=C["sigma"])
     eta = C["eta_L"] / p.L
+    # a generic start (the problem's default, the origin, is next to a local maximum of the double well)
+    x0 = np.random.default_rng(C["x0_seed"]).standard_normal(C["dim"])
     H = C["H"]
     W = mixing.metropolis(graphs.ring(C["n"]))
     methods = {
-        "D-SGD": (algos.dsgd(p, W, eta), 2.0 * C["n"]),  # each node sends its vector to its 2 ring neighbours
-        "local SGD": (algos.local_sgd(p, inner_steps=H, inner_lr=eta, outer_lr=1.0, outer_momentum=0.0), None),
-        "DiLoCo (outer Nesterov)": (algos.local_sgd(p, inner_steps=H, inner_lr=eta, outer_lr=C["outer_lr"], outer_momentum=C["outer_momentum"]), None),
+        "D-SGD": (algos.dsgd(p, W, eta, x0=x0), 2.0 * C["n"]),  # each node sends its vector to its 2 ring neighbours
+        "local SGD": (algos.local_sgd(p, inner_steps=H, inner_lr=eta, outer_lr=1.0, outer_momentum=0.0, x0=x0), None),
+        "DiLoCo (outer Nesterov)": (algos.local_sgd(p, inner_steps=H, inner_lr=eta, outer_lr=C["outer_lr"], outer_momentum=C["outer_momentum"], x0=x0), None),
         f"DiLoCo delayed D={C['delay']}": (algos.local_sgd(p, inner_steps=H, inner_lr=eta, outer_lr=C["outer_lr"],
-                                                          outer_momentum=C["outer_momentum"], delay=C["delay"]), None),
-        f"MoDeST s={C['sample_size']}": (algos.modest(p, sample_size=C["sample_size"], local_steps=H, step_size=eta), None),
+                                                          outer_momentum=C["outer_momentum"], delay=C["delay"], x0=x0), None),
+        f"MoDeST s={C['sample_size']}": (algos.modest(p, sample_size=C["sample_size"], local_steps=H, step_size=eta, x0=x0), None),
     }  # fmt: skip
     R, seeds = cfg["rounds"], cfg["seeds"]
     data = {}
