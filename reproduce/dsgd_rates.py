@@ -17,6 +17,11 @@ Panels and stated exponents (``NEIGHBOURHOOD_EXPONENTS``):
 * C: vs n (fixed p): -1, the linear speed-up;
 * D: consensus distance ``Xi`` vs p: -1 (noise only), -2 (heterogeneity only);
 * E: ``Xi`` vs tau: 1 (noise only), 2 (heterogeneity only);
+* G: the non-convex regime (:func:`problems.nonconvex.logcosh_regression`, started at its reference
+  stationary point, offset by 0.1): ``E||grad f(x_bar)||^2`` vs alpha: 1, vs n: -1 (the noise term, linear
+  speed-up). Each n is a new data set, with its own Hessian at ``x_ref``; the n panel divides the level by
+  the instance constant ``c(H) = (1/d) sum_k lam_k/(2 - alpha lam_k)`` of the linearization at ``x_ref``
+  (ours), which the order hides; the raw slope is reported beside it (``raw_fitted``);
 * F: changing topology (random ring swaps, metropolis weights): ``Xi`` and ``f(x_bar) - f*`` vs alpha,
   heterogeneity only: 2 and 2.
 Claim per panel: ``|fitted - stated| <= slope_tol`` (ratebench's tolerance, fixed before the runs).
@@ -60,6 +65,8 @@ CONFIG = {
     "tv_alphas": (0.0003, 0.0006, 0.0012, 0.0024),
     "tv_period": 16,
     "det_burn": 20000,
+    "nc_dim": 4,
+    "nc_samples": 20,
     "record_every": 8,
     "slope_tol": 0.15,
     "problem_seed": 0,
@@ -101,6 +108,7 @@ def _stationary(algo, alphas, taus, seeds, burn, window, every, fields):
         "consensus distance has slope -1 (noise) and -2 (heterogeneity) in p",
         "consensus distance has slope 1 (noise) and 2 (heterogeneity) in tau",
         "changing topology: heterogeneity terms have slope 2 in alpha",
+        "non-convex regime: E||grad f||^2 noise level has slope 1 in alpha and -1 in n",
     ),
 )
 def dsgd_rates(quick: bool = False, progress=lambda msg: None) -> FigureResult:
@@ -174,6 +182,30 @@ def dsgd_rates(quick: bool = False, progress=lambda msg: None) -> FigureResult:
     add("F_tv_subopt", tal, "alpha", r["suboptimality"], "f(x_bar) - f*", NE["heterogeneity (optimality gap, quadratics)"]["alpha"],
         "heterogeneity, changing topology")  # fmt: skip
 
+    # G: the non-convex regime (log-cosh regression with a double well), noise term of E||grad f(x_bar)||^2
+    from problems import nonconvex
+
+    import jax
+
+    ys, raw = [], []
+    for nn in sub(C["ns"]):
+        pn = nonconvex.logcosh_regression(nn, C["nc_dim"], C["nc_samples"], key=C["problem_seed"], heterogeneity=0.0, sigma=C["sigma"])
+        # start near (not at) x_ref: the engine flags growth of the primary metric past 1e8 x its start
+        a = algos.dsgd(pn, _W(nn, C["gamma"]), C["alpha"], local_steps=2, x0=pn.x_ref + 0.1 / np.sqrt(C["nc_dim"]))
+        lev = _stationary(a, [C["alpha"]], [1], seeds, burn, window, every, ("grad_norm_sq",))["grad_norm_sq"][0]
+        # the instance constant the order hides (linearization at x_ref, ours): for SGD on x_bar with noise
+        # variance sigma^2/(n d) per coordinate, E||grad f||^2 = (alpha sigma^2 / (n d)) sum_k lam_k / (2 - alpha lam_k)
+        lam = np.linalg.eigvalsh(np.asarray(jax.hessian(pn.objective)(pn.x_ref)))
+        const = float(np.sum(lam / (2.0 - C["alpha"] * lam))) / C["nc_dim"]
+        raw.append(lev)
+        ys.append(lev / const)
+    panels_raw = bounds.fit_exponent(sub(C["ns"]), raw)[0]
+    add("G_nc_n", sub(C["ns"]), "n", ys, "E||grad f||^2 / c(H)", NE["noise (optimality gap)"]["n"], "non-convex noise (linear speed-up)")
+    panels["G_nc_n"]["raw_levels"] = list(map(float, raw))
+    panels["G_nc_n"]["raw_fitted"] = panels_raw
+    r = _stationary(a, al, [1] * k, seeds, burn, window, every, ("grad_norm_sq",))
+    add("G_nc_alpha", al, "alpha", r["grad_norm_sq"], "E||grad f(x_bar)||^2", NE["noise (optimality gap)"]["alpha"], "non-convex noise")
+
     def ok(*names):
         return all(panels[nm]["holds"] for nm in names)
 
@@ -187,13 +219,15 @@ def dsgd_rates(quick: bool = False, progress=lambda msg: None) -> FigureResult:
               ok("D_p_noise", "D_p_heterogeneity"), det("D_p_noise", "D_p_heterogeneity")),
         Claim("tau_dependence", f"consensus distance: slope 1 (noise) and 2 (heterogeneity) in tau within {C['slope_tol']}",
               ok("E_tau_noise", "E_tau_heterogeneity"), det("E_tau_noise", "E_tau_heterogeneity")),
+        Claim("nonconvex_regime", f"non-convex: E||grad f(x_bar)||^2 slopes 1 (alpha) and -1 (n) within {C['slope_tol']}",
+              ok("G_nc_alpha", "G_nc_n"), det("G_nc_alpha", "G_nc_n")),
         Claim("changing_topology", f"changing topology: slope 2 in alpha of Xi and of f(x_bar) - f* within {C['slope_tol']}",
               ok("F_tv_xi", "F_tv_subopt"), det("F_tv_xi", "F_tv_subopt")),
     ]  # fmt: skip
 
-    fig, axes = plt.subplots(2, 3, figsize=(15, 9))
+    fig, axes = plt.subplots(2, 4, figsize=(19, 9))
     groups = [("A_alpha",), ("B_sigma2",), ("C_n",), ("D_p_noise", "D_p_heterogeneity"), ("E_tau_noise", "E_tau_heterogeneity"),
-              ("F_tv_xi", "F_tv_subopt")]  # fmt: skip
+              ("F_tv_xi", "F_tv_subopt"), ("G_nc_alpha",), ("G_nc_n",)]  # fmt: skip
     for ax, grp in zip(axes.ravel(), groups):
         for j, nm in enumerate(grp):
             pn = panels[nm]
