@@ -14,6 +14,9 @@ communication round, every other method runs ``H`` local steps per round. Measur
 ``||grad f(model)||^2`` (``x_bar`` for D-SGD), mean over seeds; "rounds to target" is the first record
 at which it is below ``target`` times its initial value.
 
+Also drawn, not claimed: the delayed variant with the smaller outer step 0.07 that the official async
+toy notebook uses for asynchronous runs (``async_outer_lr``; per ../shared/papers/ §10, not re-read here).
+
 Claims (ratebench's thresholds, fixed in CONFIG before the runs):
 * local SGD (H steps per round) ends below D-SGD at equal rounds (late-window mean);
 * outer Nesterov (DiLoCo's lr 0.7, momentum 0.9) reaches the target in fewer rounds than plain averaging;
@@ -39,6 +42,7 @@ CONFIG = {
     "outer_lr": 0.7,
     "outer_momentum": 0.9,
     "delay": 1,
+    "async_outer_lr": 0.07,
     "sample_size": 4,
     "target": 1e-2,
     "record_every": 1,
@@ -78,6 +82,8 @@ def local_updates(quick: bool = False, progress=lambda msg: None) -> FigureResul
         "local SGD": (algos.local_sgd(p, inner_steps=H, inner_lr=eta, outer_lr=1.0, outer_momentum=0.0, x0=x0), None),
         "DiLoCo (outer Nesterov)": (algos.local_sgd(p, inner_steps=H, inner_lr=eta, outer_lr=C["outer_lr"], outer_momentum=C["outer_momentum"], x0=x0), None),
         f"DiLoCo delayed D={C['delay']}": (algos.local_sgd(p, inner_steps=H, inner_lr=eta, outer_lr=C["outer_lr"],
+                                                          outer_momentum=C["outer_momentum"], delay=C["delay"], x0=x0), None),
+        f"DiLoCo delayed D={C['delay']}, lr {C['async_outer_lr']}": (algos.local_sgd(p, inner_steps=H, inner_lr=eta, outer_lr=C["async_outer_lr"],
                                                           outer_momentum=C["outer_momentum"], delay=C["delay"], x0=x0), None),
         f"MoDeST s={C['sample_size']}": (algos.modest(p, sample_size=C["sample_size"], local_steps=H, step_size=eta, x0=x0), None),
     }  # fmt: skip
