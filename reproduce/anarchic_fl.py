@@ -13,6 +13,10 @@ Claims (thresholds ratebench's, fixed in CONFIG before the runs):
 * AFA-CD's plateau grows with zeta, with exponent ``1 +- exp_tol`` (DERIVED, ours: on quadratics the
   arrival-weighted minimizer is offset from ``x*`` linearly in the heterogeneity vectors);
 * AFA-CS's plateau is below ``cs_ratio`` times AFA-CD's at every zeta;
+* linear speed-up in the workers (abstract, VERIFIED): with gradient noise, no heterogeneity and uniform
+  participation ``speedup_participation``, AFA-CS's stationary ``E||x - x*||^2`` has exponent
+  ``-1 +- exp_tol`` in the number of workers m (each m is a new quadratic instance with the same
+  spectrum law);
 * AFA-CS's remaining error is the local drift: it scales with the local step, exponent ``1 +- exp_tol`` in
   ``eta_local`` (DERIVED, ours), i.e. it vanishes with the step, unlike AFA-CD's.
 """
@@ -40,6 +44,11 @@ CONFIG = {
     "exp_tol": 0.15,
     "cs_ratio": 0.1,
     "problem_seed": 0,
+    "speedup_ms": (4, 8, 16, 32),
+    "speedup_sigma": 1.0,
+    "speedup_participation": 0.5,
+    "speedup_rounds": 3000,
+    "speedup_seeds": 8,
 }
 
 
@@ -50,6 +59,7 @@ CONFIG = {
         "AFA-CD's plateau under skewed participation grows linearly with the heterogeneity",
         "AFA-CS's plateau is at least 10x below AFA-CD's at every heterogeneity level",
         "AFA-CS's remaining error vanishes with the local step (exponent 1 in eta_local)",
+        "linear speed-up: AFA-CS's noise level has exponent -1 in the number of workers",
     ),
 )
 def anarchic_fl(quick: bool = False, progress=lambda msg: None) -> FigureResult:
@@ -91,20 +101,36 @@ def anarchic_fl(quick: bool = False, progress=lambda msg: None) -> FigureResult:
                      "afa_cd": [plateau(algos.afa_cd(pd, eta_local=e, **kw))[0] for e in etas]}  # fmt: skip
     progress(f"drift: CS {data['drift']['afa_cs']}")
     data["steps"] = (np.arange(T // every + 1) * every).tolist()
+    # linear speed-up in the workers (noise only)
+    ms = CONFIG["speedup_ms"][: 2 if quick else None]
+    TS = C["speedup_rounds"] // (2 if quick else 1)
+    sq = []
+    for m in ms:
+        pm = convex.quadratic(m, C["dim"], C["L"], C["mu"], key=C["problem_seed"], heterogeneity=0.0, sigma=C["speedup_sigma"])
+        a = algos.afa_cs(pm, participation=C["speedup_participation"], local_steps=C["local_steps"], max_staleness=C["max_staleness"],
+                         eta_local=C["eta_local"], eta_server=C["eta_server"], x0=np.asarray(pm.x_star))  # fmt: skip
+        tr = jax.jit(jax.vmap(lambda k, a=a: algos.run(a, k, TS, record_every=every)[1]))(np.arange(C["speedup_seeds"], dtype=np.uint32))
+        dist = np.asarray(tr.dist_to_opt)
+        sq.append(float(np.mean(dist[:, dist.shape[1] // 4 :] ** 2)))
+    data["speedup"] = {"m": list(ms), "afa_cs_mean_sq_dist": sq}
+    progress(f"speed-up: {sq}")
     zs = np.asarray(cfg["zetas"], float)
     cd_fit = bounds.check_scaling(zs, data["afa_cd"], 1.0, tol=C["exp_tol"], mode="tight")
     ratios = (np.asarray(data["afa_cs"]) / np.asarray(data["afa_cd"])).tolist()
     drift_fit = bounds.check_scaling(etas, data["drift"]["afa_cs"], 1.0, tol=C["exp_tol"], mode="tight")
     orders = {v: bounds.afa_orders(v, m=C["n"], K=C["local_steps"], zeta=1.0).params for v in ("afa_cd", "afa_cs")}
+    speed_fit = bounds.check_scaling(np.asarray(ms, float), sq, -1.0, tol=C["exp_tol"], mode="tight")
     claims = [
         Claim("cd_plateau_grows_with_zeta", f"AFA-CD plateau exponent in zeta is 1 +- {C['exp_tol']}", bool(cd_fit["holds"]), cd_fit),
         Claim("cs_below_cd", f"AFA-CS plateau <= {C['cs_ratio']} x AFA-CD plateau at every zeta",
               all(r <= C["cs_ratio"] for r in ratios), {"ratios": ratios}),
         Claim("cs_error_vanishes_with_eta_local", f"AFA-CS plateau exponent in eta_local is 1 +- {C['exp_tol']}",
               bool(drift_fit["holds"]), {**drift_fit, "afa_cd_levels": data["drift"]["afa_cd"]}),
+        Claim("cs_linear_speedup_in_workers", f"AFA-CS noise level E||x - x*||^2 exponent in m is -1 +- {C['exp_tol']}",
+              bool(speed_fit["holds"]), {**speed_fit, "m": list(ms), "levels": sq}),
     ]  # fmt: skip
 
-    fig, axes = plt.subplots(1, 3, figsize=(16, 5))
+    fig, axes = plt.subplots(1, 4, figsize=(21, 5))
     st = np.asarray(data["steps"])
     cmap = plt.get_cmap("viridis")
     for j, z in enumerate(cfg["zetas"]):
@@ -120,6 +146,10 @@ def anarchic_fl(quick: bool = False, progress=lambda msg: None) -> FigureResult:
     axes[2].loglog(etas, data["drift"]["afa_cs"], "s-", label=f"AFA-CS (fit {drift_fit['fitted_exponent']:.2f})")
     axes[2].loglog(etas, data["drift"]["afa_cd"], "o-", label="AFA-CD")
     axes[2].set(title=f"plateau vs local step (zeta={C['drift_zeta']})", xlabel="eta_local")
+    msa = np.asarray(ms, float)
+    axes[3].loglog(msa, sq, "s-", label=f"AFA-CS noise level (fit {speed_fit['fitted_exponent']:.2f})")
+    axes[3].loglog(msa, sq[0] * msa[0] / msa, "k:", label="slope -1")
+    axes[3].set(title=f"speed-up: E||x - x*||^2 vs workers (sigma={C['speedup_sigma']}, zeta=0)", xlabel="m")
     for ax in axes:
         ax.legend(fontsize=7)
     fig.suptitle("Anarchic FL: AFA-CD vs AFA-CS under skewed participation" + (" (quick)" if quick else ""))
