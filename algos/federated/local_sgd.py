@@ -16,6 +16,12 @@ averaged pseudo-gradient ``Delta = x_sent - mean_i y_H^i`` and takes one outer s
 round ``t - D`` (``x_sent = x_{t-D}``; models before the start are ``x_0``): the outer momentum
 meets stale pseudo-gradients, the failure mode named by Liu et al. 2024.
 
+Delayed Nesterov (``delayed_nesterov=N >= 1``; Liu et al.'s "DN", as the third-party torchft server
+``rcloyd/torchft@e8384ce:torchft/async_diloco.py`` implements it per ../shared/papers/ §10, not re-read
+here): every round adds ``Delta`` to a buffer ``b``; on rounds ``t`` with ``(t + 1) mod N != 0`` the model
+moves by ``x <- x - lr Delta / N`` with the momentum frozen; every ``N``-th round ``m <- mu m + b / N``,
+``x <- x - lr (Delta / N + mu m)`` and ``b <- 0``. ``N = 1`` is the Nesterov step above.
+
 ``modest`` (decentralized sampling). Round ``r`` selects ``s`` of the ``n`` nodes: those with the ``s``
 smallest values of a deterministic integer hash of ``(node, r)``, so every node can compute the sample
 without coordination (as the Plexus code sorts peers by ``md5(peer_id || round)``; ours is a 32-bit
@@ -56,6 +62,7 @@ class LocalState(NamedTuple):
     x: jax.Array  # (d,) server model
     m: jax.Array  # (d,) outer momentum
     hist: jax.Array  # (D + 1, d) last server models, newest first
+    buf: jax.Array  # (d,) pseudo-gradients accumulated since the last momentum update (delayed Nesterov)
 
 
 class ModestState(NamedTuple):
@@ -88,8 +95,8 @@ def _inner(p, X, eta, H, key):
 _LOCAL_BUILDS: dict = {}
 
 
-def _local_builder(H: int, D: int, nesterov: bool):
-    key = (H, D, nesterov)
+def _local_builder(H: int, D: int, nesterov: bool, dn_period: int = 0):
+    key = (H, D, nesterov, dn_period)
     if key in _LOCAL_BUILDS:
         return _LOCAL_BUILDS[key]
 
@@ -99,17 +106,26 @@ def _local_builder(H: int, D: int, nesterov: bool):
 
         def init(key):
             del key
-            return LocalState(x=x0, m=jnp.zeros_like(x0), hist=jnp.broadcast_to(x0, (D + 1, x0.shape[0])))
+            return LocalState(x=x0, m=jnp.zeros_like(x0), hist=jnp.broadcast_to(x0, (D + 1, x0.shape[0])), buf=jnp.zeros_like(x0))
 
-        def step(key, state):
+        def step(key, state, t):
             x_sent = state.hist[D]
             Y = _inner(p, jnp.broadcast_to(x_sent, (n, x_sent.shape[0])), eta, H, key)
             delta = x_sent - jnp.mean(Y, axis=0)
-            m = mu * state.m + delta
-            x = state.x - lr * (delta + mu * m if nesterov else m)
+            buf = state.buf
+            if dn_period:
+                N = dn_period
+                buf = buf + delta
+                update = (t + 1) % N == 0
+                m = jnp.where(update, mu * state.m + buf / N, state.m)
+                x = state.x - lr * jnp.where(update, delta / N + mu * m, delta / N)
+                buf = jnp.where(update, jnp.zeros_like(buf), buf)
+            else:
+                m = mu * state.m + delta
+                x = state.x - lr * (delta + mu * m if nesterov else m)
             hist = jnp.concatenate([x[None], state.hist[:-1]], axis=0)
             f = x.dtype
-            return LocalState(x=x, m=m, hist=hist), Info(cost={"uploads": jnp.asarray(n, f), "downloads": jnp.asarray(n, f),
+            return LocalState(x=x, m=m, hist=hist, buf=buf), Info(cost={"uploads": jnp.asarray(n, f), "downloads": jnp.asarray(n, f),
                                                                "gradient_calls": jnp.asarray(n * H, f)})  # fmt: skip
 
         return init, step
@@ -119,7 +135,7 @@ def _local_builder(H: int, D: int, nesterov: bool):
 
 
 def local_sgd(problem, *, inner_steps: int = 10, inner_lr=None, outer_lr: float = 0.7, outer_momentum: float = 0.9,
-              nesterov: bool = True, delay: int = 0, x0=None):  # fmt: skip
+              nesterov: bool = True, delay: int = 0, delayed_nesterov: int = 0, x0=None):  # fmt: skip
     """Local SGD with an outer (Nesterov) optimizer; ``outer_lr=1, outer_momentum=0``: plain local SGD (module docstring).
 
     Args:
@@ -129,6 +145,7 @@ def local_sgd(problem, *, inner_steps: int = 10, inner_lr=None, outer_lr: float 
         outer_lr, outer_momentum: the outer optimizer (defaults: OpenDiLoCo's, see the module docstring).
         nesterov: Nesterov (True) or heavy-ball (False) outer momentum.
         delay: ``D >= 0`` rounds of staleness of the applied pseudo-gradient (asynchronous variant).
+        delayed_nesterov: ``N >= 1``: Delayed Nesterov (module docstring); 0 (default): off.
         x0: server model (dim,), default zeros.
     """
     metrics = _metrics_for(problem, "local_sgd")
@@ -140,12 +157,14 @@ def local_sgd(problem, *, inner_steps: int = 10, inner_lr=None, outer_lr: float 
     eta = 0.5 / (float(problem.L) * H) if inner_lr is None else float(inner_lr)
     if not eta > 0:
         raise ValueError(f"algos.local_sgd: inner_lr must be positive, got {eta}")
+    if isinstance(delayed_nesterov, bool) or int(delayed_nesterov) != delayed_nesterov or delayed_nesterov < 0:
+        raise ValueError(f"algos.local_sgd: delayed_nesterov must be 0 (off) or a positive period N, got {delayed_nesterov!r}")
     xs = jnp.zeros(problem.dim) if x0 is None else jnp.asarray(x0)
     params = {"problem": problem, "eta": jnp.asarray(eta), "lr": jnp.asarray(float(outer_lr)), "mu": jnp.asarray(float(outer_momentum)),
               "x0": jnp.asarray(xs, dtype=jnp.result_type(float))}  # fmt: skip
     hparams = {"inner_steps": H, "inner_lr": eta, "outer_lr": float(outer_lr), "outer_momentum": float(outer_momentum),
-               "nesterov": bool(nesterov), "delay": int(delay)}  # fmt: skip
-    return make_algorithm(_local_builder(H, int(delay), bool(nesterov)), params, metrics, "local_sgd", hparams)
+               "nesterov": bool(nesterov), "delay": int(delay), "delayed_nesterov": int(delayed_nesterov)}  # fmt: skip
+    return make_algorithm(_local_builder(H, int(delay), bool(nesterov), int(delayed_nesterov)), params, metrics, "local_sgd", hparams)
 
 
 def _mix32(x):

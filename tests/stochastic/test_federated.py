@@ -97,7 +97,7 @@ def test_afa_determinism_and_full_participation_costs():
 def test_local_sgd_plain_averaging_is_the_workers_mean(prob):
     a = algos.local_sgd(prob, inner_steps=3, inner_lr=0.05, outer_lr=1.0, outer_momentum=0.0, x0=np.ones(4))
     key = jax.random.PRNGKey(0)
-    s1, _ = a.step(key, a.init(None))
+    s1, _ = a.step(key, a.init(None), 0)
     from algos.federated.local_sgd import _inner
 
     Y = _inner(prob, np.ones((6, 4)), 0.05, 3, key)
@@ -108,19 +108,31 @@ def test_local_sgd_nesterov_outer_step_and_delay(prob):
     p = nonconvex.logcosh_regression(6, 4, samples_per_node=10, key=0, sigma=0.0)
     a = algos.local_sgd(p, inner_steps=2, inner_lr=0.05, outer_lr=0.7, outer_momentum=0.9, x0=np.ones(4))
     s0 = a.init(None)
-    s1, _ = a.step(jax.random.PRNGKey(0), s0)
+    s1, _ = a.step(jax.random.PRNGKey(0), s0, 0)
     b = algos.local_sgd(p, inner_steps=2, inner_lr=0.05, outer_lr=1.0, outer_momentum=0.0, x0=np.ones(4))
-    delta = np.ones(4) - np.asarray(b.step(jax.random.PRNGKey(0), b.init(None))[0].x)
+    delta = np.ones(4) - np.asarray(b.step(jax.random.PRNGKey(0), b.init(None), 0)[0].x)
     # first step from m = 0: m = delta, x = x0 - lr (delta + mu delta)
     np.testing.assert_allclose(np.asarray(s1.x), np.ones(4) - 0.7 * 1.9 * delta, rtol=1e-12)
     # delay 2: the first two rounds both use the pseudo-gradient of x0
     d = algos.local_sgd(p, inner_steps=2, inner_lr=0.05, outer_lr=1.0, outer_momentum=0.0, delay=2, x0=np.ones(4))
     s = d.init(None)
-    s, _ = d.step(jax.random.PRNGKey(0), s)
-    s, _ = d.step(jax.random.PRNGKey(0), s)
+    s, _ = d.step(jax.random.PRNGKey(0), s, 0)
+    s, _ = d.step(jax.random.PRNGKey(0), s, 1)
     np.testing.assert_allclose(np.asarray(s.x), np.ones(4) - 2 * delta, rtol=1e-12)
     with pytest.raises(ValueError, match="delay"):
         algos.local_sgd(p, delay=-1)
+    with pytest.raises(ValueError, match="delayed_nesterov"):
+        algos.local_sgd(p, delayed_nesterov=-1)
+    # delayed Nesterov with N = 1 is the Nesterov outer step
+    e = algos.local_sgd(p, inner_steps=2, inner_lr=0.05, delayed_nesterov=1, x0=np.ones(4))
+    _, ta = algos.run(a, 0, 8)
+    _, te = algos.run(e, 0, 8)
+    np.testing.assert_allclose(np.asarray(te.loss), np.asarray(ta.loss), rtol=1e-13)
+    # N = 2: the first round moves by lr Delta / 2 with the momentum frozen at 0
+    f = algos.local_sgd(p, inner_steps=2, inner_lr=0.05, outer_lr=0.7, delayed_nesterov=2, x0=np.ones(4))
+    sf, _ = f.step(jax.random.PRNGKey(0), f.init(None), 0)
+    np.testing.assert_allclose(np.asarray(sf.x), np.ones(4) - 0.7 * delta / 2, rtol=1e-12)
+    assert float(np.abs(np.asarray(sf.m)).max()) == 0.0
     with pytest.raises(ValueError, match="inner_steps"):
         algos.local_sgd(p, inner_steps=0)
 
