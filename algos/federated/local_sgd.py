@@ -16,9 +16,9 @@ averaged pseudo-gradient ``Delta = x_sent - mean_i y_H^i`` and takes one outer s
 round ``t - D`` (``x_sent = x_{t-D}``; models before the start are ``x_0``): the outer momentum
 meets stale pseudo-gradients, the failure mode named by Liu et al. 2024.
 
-Delayed Nesterov (``delayed_nesterov=N >= 1``; Liu et al.'s "DN", as the third-party torchft server
-``rcloyd/torchft@e8384ce:torchft/async_diloco.py`` implements it per ../shared/papers/ §10, not re-read
-here): every round adds ``Delta`` to a buffer ``b``; on rounds ``t`` with ``(t + 1) mod N != 0`` the model
+Delayed Nesterov (``delayed_nesterov=N >= 1``; Liu et al.'s "DN", as a third-party torchft server
+implements it according to ../shared/papers/bilevel-bandits-games-online-federated.md §10; that code
+was not read for this module): every round adds ``Delta`` to a buffer ``b``; on rounds ``t`` with ``(t + 1) mod N != 0`` the model
 moves by ``x <- x - lr Delta / N`` with the momentum frozen; every ``N``-th round ``m <- mu m + b / N``,
 ``x <- x - lr (Delta / N + mu m)`` and ``b <- 0``. ``N = 1`` is the Nesterov step above.
 
@@ -30,15 +30,15 @@ the sample's average becomes the model passed to the next round's sample.
 
 Sources. DiLoCo (Douillard et al., arXiv:2311.08105, abstract VERIFIED): many inner steps, inner AdamW,
 outer Nesterov momentum. Defaults ``lr = 0.7``, ``mu = 0.9``, Nesterov are the OpenDiLoCo replication's
-outer-SGD defaults as recorded in ../shared/papers/ §9 (``PrimeIntellect-ai/OpenDiloco@a5b7236`` per
-those notes; not re-read here), which also records the reset-then-step order used above (the
+outer-SGD defaults as recorded in ../shared/papers/bilevel-bandits-games-online-federated.md §9 (the
+repository itself was not read for this module), which also records the reset-then-step order used above (the
 pseudo-gradient is taken against the model the round started from). Ours: inner *SGD* (not AdamW),
 ``H = 10`` by default (OpenDiLoCo: 500), the fixed delay ``D`` (Liu et al. 2024, arXiv:2401.09135,
-abstract VERIFIED, describe asynchronous arrivals, not a fixed delay; their Delayed Nesterov fix is not
-implemented). MoDeST / Plexus (de Vos et al., arXiv:2302.13837, abstracts VERIFIED): a random subset of
+abstract VERIFIED, describe asynchronous arrivals, not a fixed delay), Delayed Nesterov applied once
+per round to the averaged pseudo-gradient, and the period N. MoDeST / Plexus (de Vos et al., arXiv:2302.13837, abstracts VERIFIED): a random subset of
 nodes trains and aggregates each round; the hash-sorted sample follows the official Plexus code as
-recorded in ../shared/papers/ §11 (``sacs-epfl/plexus@82ae6cf:dlsim/plexus/sample_manager.py`` per those
-notes), default sample size 10 (its ``simulations/args.py`` default per the notes); one aggregator, no
+recorded in ../shared/papers/bilevel-bandits-games-online-federated.md §11 (the code was not read for
+this module), default sample size 10 and 5 local steps (its defaults according to the notes); one aggregator, no
 failures, no timeouts (ours).
 
 Costs per round (totals): ``uploads`` and ``downloads`` (model vectors), ``gradient_calls``.

@@ -1,7 +1,7 @@
 """The D-SGD ≈ average-direction SAM identity (Zhu, He, Chen, Song, Tao, ICML 2023), as a numerical check.
 
-Statement (the official poster, ``Raiden-Zhu/ICML-2023-DSGD-and-SAM@028620b:Poster_ICML2023_D_SGD_as_SAM.png``,
-paraphrased in ../shared/papers/convex-timevarying-async-stochastic.md §10): for a loss ``L`` with
+Statement (the official poster as paraphrased in ../shared/papers/convex-timevarying-async-stochastic.md
+§10; the poster itself was not re-read for this module): for a loss ``L`` with
 continuous fourth-order partial derivatives and D-SGD iterates ``w_1..w_m`` with average ``w_a`` and
 covariance ``Xi = (1/m) sum_j (w_j - w_a)(w_j - w_a)^T``, the averaged gradient of the workers is the
 gradient of ``L`` smoothed by ``N(0, Xi)``,
