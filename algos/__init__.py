@@ -64,3 +64,14 @@ __all__ = [
     "disbe_lucb",
     "decbe_lucb",
 ]
+
+# stochastic and federated methods (issue 14)
+from algos.federated.dfedsam import dfedavg, dfedsam, dfedsam_mgs  # noqa: E402
+
+__all__ += ["dfedavg", "dfedsam", "dfedsam_mgs"]
+from algos.federated.anarchic import afa_cd, afa_cs, skewed_participation  # noqa: E402
+
+__all__ += ["afa_cd", "afa_cs", "skewed_participation"]
+from algos.federated.local_sgd import local_sgd, modest  # noqa: E402
+
+__all__ += ["local_sgd", "modest"]

@@ -117,3 +117,17 @@ __all__ = [
     "collab_group_regret",
     "log_growth_check",
 ]
+
+# stochastic and federated methods (issue 14)
+from bounds.stochastic.sam import hessian_term, gaussian_smoothed_grad, sam_residuals  # noqa: E402
+
+__all__ += ["sam_residuals", "hessian_term", "gaussian_smoothed_grad"]
+from bounds.stochastic.dsgd_local import dsgd_local_orders  # noqa: E402
+
+__all__ += ["dsgd_local_orders"]
+from bounds.stochastic.dfedsam import dfedsam_orders, mgs_factor  # noqa: E402
+
+__all__ += ["dfedsam_orders", "mgs_factor"]
+from bounds.stochastic.anarchic import afa_orders  # noqa: E402
+
+__all__ += ["afa_orders"]

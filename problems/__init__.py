@@ -4,3 +4,6 @@ from problems import convex, graphs, mixing
 from problems import bandits, games, online
 
 __all__ = ["convex", "graphs", "mixing", "bandits", "games", "online"]
+from problems import nonconvex  # noqa: E402  (issue 14: smooth non-convex problems)
+
+__all__ += ["nonconvex"]

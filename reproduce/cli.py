@@ -39,6 +39,11 @@ FIGURE_MODULES = (
     "reproduce.online_delays",
     "reproduce.collab_mab",
     "reproduce.disbe_lucb",
+    "reproduce.sam_identity",
+    "reproduce.dsgd_rates",
+    "reproduce.dfedsam",
+    "reproduce.anarchic_fl",
+    "reproduce.local_updates",
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,1 @@
+"""Decentralized federated methods (issue 14): DFedAvg, DFedSAM, DFedSAM-MGS, AFA-CD/CS, local SGD, MoDeST."""

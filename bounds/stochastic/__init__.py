@@ -1,0 +1,1 @@
+"""Stochastic and federated methods: the D-SGD ≈ SAM identity and the orders of D-SGD's regimes."""

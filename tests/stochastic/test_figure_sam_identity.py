@@ -1,0 +1,14 @@
+"""Smoke test of the ``sam-identity`` figure (quick: about 15 s, mostly compilation)."""
+
+import json
+
+from reproduce import cli
+
+
+def test_sam_identity_quick_passes_its_claims(tmp_path):
+    assert cli.run_figure("sam-identity", quick=True, out_dir=tmp_path)
+    data = json.loads((tmp_path / "sam-identity.json").read_text())
+    names = {c["name"]: c for c in data["claims"]}
+    assert set(names) == {"slope3_with_hessian", "slope2_without_hessian", "quadratic_zero", "dsgd_iterates"}
+    assert all(c["passed"] for c in data["claims"])
+    assert (tmp_path / "sam-identity.png").read_bytes()[:4] == b"\x89PNG"
