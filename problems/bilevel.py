@@ -94,6 +94,8 @@ class BilevelProblem:
     Attributes:
         data: dict of node-stacked arrays (leading axis = node) read by ``f`` and ``g``.
         mu_g, L_g, L_f, sigma: constants (leaves).
+        L_phi: smoothness of ``Phi`` (exact for :func:`quadratic`; for the other instances the spectral
+            norm of the Hessian of ``Phi`` at ``x_init``, a local estimate used only for default step sizes).
         x_star: (dim_x,) the minimizer of ``Phi`` when known, else None.
         f, g: static local functions ``(data_i, x, y) -> scalar``.
         dim_x, dim_y: static sizes. name: static label.
@@ -104,6 +106,7 @@ class BilevelProblem:
     mu_g: Any
     L_g: Any
     L_f: Any
+    L_phi: Any
     sigma: Any
     x_star: Any
     x_init: Any
@@ -253,7 +256,7 @@ class BilevelProblem:
 
 jax.tree_util.register_dataclass(
     BilevelProblem,
-    data_fields=["data", "mu_g", "L_g", "L_f", "sigma", "x_star", "x_init"],
+    data_fields=["data", "mu_g", "L_g", "L_f", "L_phi", "sigma", "x_star", "x_init"],
     meta_fields=["f", "g", "dim_x", "dim_y", "name"],
 )
 
@@ -299,6 +302,18 @@ def _rng(key) -> np.random.Generator:
 def _orthogonal(rng, d):
     q, r = np.linalg.qr(rng.normal(size=(d, d)))
     return q * np.sign(np.diag(r))
+
+
+@jax.jit
+def _phi_hessian(p, x):
+    return jax.jacfwd(p.hypergrad)(x)
+
+
+def _with_local_L_phi(p: BilevelProblem) -> BilevelProblem:
+    """``p`` with ``L_phi`` = the spectral norm of the (symmetrized) Hessian of ``Phi`` at ``x_init``."""
+    Hs = np.asarray(_phi_hessian(p, p.x_init))
+    L = float(np.abs(np.linalg.eigvalsh(0.5 * (Hs + Hs.T))).max())
+    return dataclasses.replace(p, L_phi=jnp.asarray(max(L, 1e-12)))
 
 
 # --- quadratic ----------------------------------------------------------------
@@ -380,8 +395,9 @@ def quadratic(n_nodes: int = 8, dim_x: int = 5, dim_y: int = 5, key=0, *, mu_g: 
     m = np.linalg.solve(Abar, cbar)
     x_star = -np.linalg.solve(lam * np.eye(dx) + M.T @ M, M.T @ (m - dbar))
     data = {"A": jnp.asarray(A), "B": jnp.asarray(B), "c": jnp.asarray(c), "d": jnp.asarray(d), "lam": jnp.full((n,), lam)}
+    L_phi = float(np.linalg.eigvalsh(lam * np.eye(dx) + M.T @ M).max())
     return BilevelProblem(
-        data=data, mu_g=jnp.asarray(mu_g), L_g=jnp.asarray(L_g), L_f=jnp.asarray(1.0), sigma=jnp.asarray(sigma),
+        data=data, mu_g=jnp.asarray(mu_g), L_g=jnp.asarray(L_g), L_f=jnp.asarray(1.0), L_phi=jnp.asarray(L_phi), sigma=jnp.asarray(sigma),
         x_star=jnp.asarray(x_star), x_init=jnp.zeros(dx), f=_quad_f, g=_quad_g, dim_x=dx, dim_y=dy, name="bilevel_quadratic",
     )  # fmt: skip
 
@@ -435,11 +451,12 @@ def ridge_hyperparameters(n_nodes: int = 8, dim: int = 10, key=0, *, train_per_n
     eig = np.linalg.eigvalsh(H)
     Hv = np.einsum("nmi,nmj->nij", Mval, Mval) / mv
     data = {"Mtr": jnp.asarray(Mtr), "btr": jnp.asarray(btr), "Mval": jnp.asarray(Mval), "bval": jnp.asarray(bval)}
-    return BilevelProblem(
+    p = BilevelProblem(
         data=data, mu_g=jnp.asarray(float(eig.min())), L_g=jnp.asarray(float(eig.max() + np.exp(x_max))),
-        L_f=jnp.asarray(float(np.linalg.eigvalsh(Hv).max())), sigma=jnp.asarray(sigma), x_star=None, x_init=jnp.zeros(dim),
-        f=_ridge_f, g=_ridge_g, dim_x=dim, dim_y=dim, name="bilevel_ridge_hyperparameters",
+        L_f=jnp.asarray(float(np.linalg.eigvalsh(Hv).max())), L_phi=jnp.asarray(1.0), sigma=jnp.asarray(sigma), x_star=None,
+        x_init=jnp.zeros(dim), f=_ridge_f, g=_ridge_g, dim_x=dim, dim_y=dim, name="bilevel_ridge_hyperparameters",
     )  # fmt: skip
+    return _with_local_L_phi(p)
 
 
 # --- hyper-cleaning ------------------------------------------------------------
@@ -499,10 +516,12 @@ def hyper_cleaning(n_nodes: int = 4, dim: int = 5, key=0, *, train_per_node: int
     Lval = max(np.linalg.eigvalsh(Mval[i].T @ Mval[i]).max() for i in range(n)) / (4 * mv)
     data = {"Mtr": jnp.asarray(Mtr), "btr": jnp.asarray(btr), "Mval": jnp.asarray(Mval), "bval": jnp.asarray(bval),
             "idx": jnp.asarray(idx, dtype=jnp.int32), "reg": jnp.full((n,), reg), "flipped": jnp.asarray(flipped)}  # fmt: skip
-    return BilevelProblem(
-        data=data, mu_g=jnp.asarray(reg), L_g=jnp.asarray(reg + Ltr), L_f=jnp.asarray(Lval), sigma=jnp.asarray(sigma),
-        x_star=None, x_init=jnp.zeros(n * m), f=_clean_f, g=_clean_g, dim_x=n * m, dim_y=dim, name="bilevel_hyper_cleaning",
+    p = BilevelProblem(
+        data=data, mu_g=jnp.asarray(reg), L_g=jnp.asarray(reg + Ltr), L_f=jnp.asarray(Lval), L_phi=jnp.asarray(1.0),
+        sigma=jnp.asarray(sigma), x_star=None, x_init=jnp.zeros(n * m), f=_clean_f, g=_clean_g, dim_x=n * m, dim_y=dim,
+        name="bilevel_hyper_cleaning",
     )  # fmt: skip
+    return _with_local_L_phi(p)
 
 
 # --- what a bilevel run records ------------------------------------------------------------
