@@ -85,7 +85,7 @@ def y_loop(p, W, beta, T_y, key, X, Y, SY, GY):
     def body(t, carry):
         Y, SY, GY = carry
         Y_new = W @ (Y - beta * SY)
-        G_new = p.stoch_grad_g_y(jax.random.fold_in(key, t), X, Y_new)
+        G_new = p.stoch_grad_g_y(bilevel.oracle_key(key, 5, t), X, Y_new)
         SY = W @ (SY + G_new - GY)
         return Y_new, SY, G_new
 

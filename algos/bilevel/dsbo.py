@@ -48,7 +48,8 @@ bug it represents): no z loop, ``z_i = (grad^2_yy g_i)^-1 grad_y f_i`` with the 
 materialized matrix per node). It converges to a point where the average of local-inverse hypergradients
 vanishes, not to ``x*``.
 
-Randomness: the step key is split once per oracle use; the same run key gives the same trace.
+Randomness: each oracle call gets the step key tagged with its call site and inner index
+(:func:`problems.bilevel.oracle_key`); the same run key gives the same trace.
 
 Matching bounds: ``bounds.dsbo_rate`` (order ``K^-1/2`` of the averaged squared hypergradient norm),
 ``bounds.dsbo_costs`` (explicit per-iteration counts).
@@ -67,6 +68,7 @@ from algos._core import make_algorithm
 from algos._gossip import as_param
 from algos.bilevel import _common
 from algos.bilevel._common import BilevelCost
+from problems.bilevel import oracle_key
 
 __all__ = ["dsbo", "ma_dsbo", "exact_dsbo", "State", "Info", "per_iteration_cost"]
 
@@ -112,7 +114,7 @@ def _builder(moving_average: bool, T_y: int, T_z: int, z_update: str, tracking: 
         cost = per_iteration_cost("ma_dsbo" if moving_average else "dsbo", dx, dy, T_y, T_z, z_update, tracking)
 
         def init(key):
-            k1, k2, k3, k4 = jax.random.split(key, 4)
+            k1, k2, k3, k4 = (oracle_key(key, 100, j) for j in range(4))
             Y0 = jnp.zeros((n, dy), X0.dtype)
             Z0 = jnp.zeros((n, dy), X0.dtype)
             GY = p.stoch_grad_g_y(k1, X0, Y0)
@@ -121,12 +123,12 @@ def _builder(moving_average: bool, T_y: int, T_z: int, z_update: str, tracking: 
             return State(X=X0, Y=Y0, Z=Z0, SY=GY, GY=GY, SZ=RZ, RZ=RZ, U=U0, SX=U0)
 
         def step(key, s):
-            ky, kv, kz, kx, kj = jax.random.split(key, 5)
+            kv, kz, kx, kj = oracle_key(key, 1), key, oracle_key(key, 3), oracle_key(key, 4)
             X = s.X
-            Y, SY, GY = _common.y_loop(p, W, beta, T_y, ky, X, s.Y, s.SY, s.GY)
+            Y, SY, GY = _common.y_loop(p, W, beta, T_y, key, X, s.Y, s.SY, s.GY)
             v = p.stoch_grad_f_y(kv, X, Y)
             if z_update == "local_inverse":
-                Hl = p.stoch_hess_g_yy(kz, X, Y)
+                Hl = p.stoch_hess_g_yy(oracle_key(key, 2), X, Y)
                 Z = jnp.linalg.solve(Hl, v[..., None])[..., 0]
                 SZ, RZ = s.SZ, s.RZ
             else:
@@ -134,7 +136,7 @@ def _builder(moving_average: bool, T_y: int, T_z: int, z_update: str, tracking: 
                 def zbody(t, carry):
                     Z, SZ, RZ = carry
                     Z_new = W @ (Z - gamma * SZ)
-                    R_new = p.stoch_hvp_g_yy(jax.random.fold_in(kz, t), X, Y, Z_new) - v
+                    R_new = p.stoch_hvp_g_yy(oracle_key(kz, 6, t), X, Y, Z_new) - v
                     return Z_new, W @ (SZ + R_new - RZ), R_new
 
                 Z, SZ, RZ = jax.lax.fori_loop(0, T_z, zbody, (s.Z, s.SZ, s.RZ))

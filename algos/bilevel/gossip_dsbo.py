@@ -36,6 +36,7 @@ from algos._core import make_algorithm
 from algos._gossip import as_param
 from algos.bilevel import _common
 from algos.bilevel._common import BilevelCost
+from problems.bilevel import oracle_key
 
 __all__ = ["gossip_dsbo", "State", "Info", "per_iteration_cost"]
 
@@ -81,7 +82,7 @@ def _builder(T_y: int):
         cost = per_iteration_cost(dx, dy, T_y)
 
         def init(key):
-            k1, k2, k3, k4, k5 = jax.random.split(key, 5)
+            k1, k2, k3, k4, k5 = (oracle_key(key, 100, j) for j in range(5))
             Y0 = jnp.zeros((n, dy), X0.dtype)
             GY = p.stoch_grad_g_y(k1, X0, Y0)
             Hl = p.stoch_hess_g_yy(k2, X0, Y0)
@@ -92,9 +93,9 @@ def _builder(T_y: int):
                          U=U0, SX=U0)  # fmt: skip
 
         def step(key, s):
-            ky, kh, kj, kv, kx = jax.random.split(key, 5)
+            kh, kj, kv, kx = (oracle_key(key, j) for j in (7, 8, 1, 3))
             X = s.X
-            Y, SY, GY = _common.y_loop(p, W, beta, T_y, ky, X, s.Y, s.SY, s.GY)
+            Y, SY, GY = _common.y_loop(p, W, beta, T_y, key, X, s.Y, s.SY, s.GY)
             Hl = p.stoch_hess_g_yy(kh, X, Y)
             Jl = p.stoch_jac_g_xy(kj, X, Y)
             Vl = p.stoch_grad_f_y(kv, X, Y)
