@@ -23,6 +23,7 @@ FIGURE_MODULES = (
     "reproduce.online_delays",
     "reproduce.collab_mab",
     "reproduce.disbe_lucb",
+    "reproduce.dsbo",
 )
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "paper_figures"
