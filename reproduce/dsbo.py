@@ -38,7 +38,7 @@ from reproduce._registry import Claim, FigureResult, register
 
 CONFIG = {
     "quick": {"dims_y": (5, 20), "steps": 300, "record_every": 5, "horizons": (100, 400, 1600), "seeds": 4},
-    "full": {"dims_y": (5, 20, 80), "steps": 1000, "record_every": 5, "horizons": (250, 1000, 4000, 16000), "seeds": 8},
+    "full": {"dims_y": (5, 20, 80), "steps": 1000, "record_every": 5, "horizons": (256, 1024, 4096, 16384), "seeds": 8},
     "n_nodes": 8,
     "dim_x": 5,
     "sigma": 0.05,  # oracle noise of the comparison panels
