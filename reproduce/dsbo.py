@@ -40,7 +40,7 @@ from problems import bilevel, graphs, mixing
 from reproduce._registry import Claim, FigureResult, register
 
 CONFIG = {
-    "quick": {"dims_y": (5, 20), "steps": 300, "record_every": 5, "horizons": (100, 400, 1600), "seeds": 4},
+    "quick": {"dims_y": (5, 20), "steps": 800, "record_every": 5, "horizons": (100, 400, 1600), "seeds": 4},
     "full": {"dims_y": (5, 20, 80), "steps": 1000, "record_every": 5, "horizons": (256, 1024, 4096, 16384), "seeds": 8},
     "n_nodes": 8,
     "dim_x": 5,
@@ -198,7 +198,7 @@ def dsbo_figure(quick: bool = False, progress=lambda msg: None) -> FigureResult:
     data["fewer_floats"] = fewer
 
     ncol = len(cfg["dims_y"])
-    fig, axes = plt.subplots(3, max(ncol, 2), figsize=(5 * max(ncol, 2), 13), squeeze=False)
+    fig, axes = plt.subplots(3, max(ncol, 3), figsize=(5 * max(ncol, 3), 13), squeeze=False)
     for j, dy in enumerate(cfg["dims_y"]):
         for gname, ls in zip(CONFIG["graphs"], ("-", "--")):
             for m in METHODS:
@@ -213,6 +213,8 @@ def dsbo_figure(quick: bool = False, progress=lambda msg: None) -> FigureResult:
         axes[0, j].set(title=f"dim_y={dy}: ||grad Phi(x_bar)|| vs samples/node", xlabel="samples per node")
         axes[1, j].set(title=f"dim_y={dy}: vs floats sent/node", xlabel="floats sent per node")
         axes[0, j].legend(fontsize=6)
+    for ax in axes[:2, ncol:].ravel():
+        ax.axis("off")
     for m in ("dsbo", "ma_dsbo"):
         s = data["slope"][m]
         axes[2, 0].loglog(s["horizons"], s["avg_sq_hypergrad"], "o-", color=STYLE[m][0], label=f"{STYLE[m][1]} (fit {s['fitted_exponent']:.2f})")
