@@ -143,7 +143,8 @@ def dsbo_figure(quick: bool = False, progress=lambda msg: None) -> FigureResult:
     dims = np.array(cfg["dims_y"], float)
     fd = np.array([data["floats_per_iteration"]["dsbo"][str(int(d))] for d in dims])
     fg = np.array([data["floats_per_iteration"]["gossip_dsbo"][str(int(d))] for d in dims])
-    T_sum = 2 + 2  # the defaults T_y = T_z = 2
+    hp0 = _make("dsbo", bilevel.quadratic(n, dx, int(dims[-1]), key=CONFIG["instance_key"]), _graph("ring", n)).hparams
+    T_sum = hp0["T_y"] + hp0["T_z"]  # the default inner lengths on this instance
     lin_ratio = fd / (dx + dims)
     quad_ratio = fg / (dims**2 + dx * dims)
     e_d = bounds.fit_exponent(dims[-2:], fd[-2:])[0]

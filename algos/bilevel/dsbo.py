@@ -35,7 +35,7 @@ Both inner loops use adapt-then-combine gradient tracking (so that with determin
 any connected graph: consensus plus the averaged optimality conditions), warm-started across outer
 iterations together with their trackers and last local gradients (the tracking invariant
 ``mean(S) = mean(latest local gradients)`` then holds throughout, also when ``x`` or ``v`` changes).
-Defaults: ``T_y = T_z = 2``, ``beta = gamma = 1/(2 L_g)``, ``alpha = 1/(2 L_phi)``, ``theta = 0.5``.
+Defaults: ``T_y = T_z = max(2, ceil(kappa_g / 5))`` (2 on the figure's quadratic, ``kappa_g = 10``), ``beta = gamma = 1/(2 L_g)``, ``alpha = 1/(2 L_phi)``, ``theta = 0.5``.
 The trackers are initialized with one oracle call each in ``init``, which the trace does not count
 (step 0 has zero cost by the engine's convention).
 
@@ -159,15 +159,15 @@ def _finite(state):
     return state
 
 
-def _factory(name, moving_average, problem, W, *, step_size=None, inner_step_y=None, inner_step_z=None, T_y=2, T_z=2,
+def _factory(name, moving_average, problem, W, *, step_size=None, inner_step_y=None, inner_step_z=None, T_y=None, T_z=None,
              theta=0.5, x0=None, z_update="hvp", tracking=True, exact=False):  # fmt: skip
     Wd = _common.check_problem_and_W(problem, W, name)
     if exact:
         n = problem.n_nodes
         Wd = np.full((n, n), 1.0 / n)
         W = Wd
-    T_y = _common.check_length(T_y, "T_y", name)
-    T_z = _common.check_length(T_z, "T_z", name)
+    T_y = _common.check_length(_common.default_length(problem) if T_y is None else T_y, "T_y", name)
+    T_z = _common.check_length(_common.default_length(problem) if T_z is None else T_z, "T_z", name)
     if z_update not in ("hvp", "local_inverse"):
         raise ValueError(f"algos.{name}: z_update must be 'hvp' (the method) or 'local_inverse' (the biased ablation), got {z_update!r}")
     d = _common.default_steps(problem, Wd)
@@ -187,7 +187,7 @@ def _factory(name, moving_average, problem, W, *, step_size=None, inner_step_y=N
                           spectrum=mixing.spectrum(Wd) if not exact else None)  # fmt: skip
 
 
-def dsbo(problem, W, *, step_size=None, inner_step_y=None, inner_step_z=None, T_y: int = 2, T_z: int = 2, x0=None,
+def dsbo(problem, W, *, step_size=None, inner_step_y=None, inner_step_z=None, T_y: int | None = None, T_z: int | None = None, x0=None,
          z_update: str = "hvp", tracking: bool = True):  # fmt: skip
     """DSBO: HVP/JVP-based decentralized stochastic bilevel method (module docstring).
 
@@ -196,7 +196,7 @@ def dsbo(problem, W, *, step_size=None, inner_step_y=None, inner_step_z=None, T_
         W: (n, n) symmetric doubly stochastic mixing matrix with a spectral gap.
         step_size: outer step ``alpha`` (default ``1/(2 L_phi)``).
         inner_step_y, inner_step_z: ``beta``, ``gamma`` (default ``1/(2 L_g)``).
-        T_y, T_z: inner-loop lengths per outer iteration (default 2 each).
+        T_y, T_z: inner-loop lengths per outer iteration (default ``max(2, ceil(kappa_g / 5))`` each).
         x0: (dim_x,) or (n, dim_x) start (default ``problem.x_init``); ``y`` and ``z`` start at 0.
         z_update: ``"hvp"`` (the method) or ``"local_inverse"`` (a biased ablation).
         tracking: track the directions on ``x`` (default; ours) or plain ``X+ = W (X - alpha H)``.
@@ -208,7 +208,7 @@ def dsbo(problem, W, *, step_size=None, inner_step_y=None, inner_step_z=None, T_
                     T_y=T_y, T_z=T_z, x0=x0, z_update=z_update, tracking=tracking)  # fmt: skip
 
 
-def ma_dsbo(problem, W, *, step_size=None, inner_step_y=None, inner_step_z=None, T_y: int = 2, T_z: int = 2,
+def ma_dsbo(problem, W, *, step_size=None, inner_step_y=None, inner_step_z=None, T_y: int | None = None, T_z: int | None = None,
             theta: float = 0.5, x0=None, tracking: bool = True):  # fmt: skip
     """MA-DSBO: DSBO whose outer step uses a moving average ``U+ = (1 - theta) U + theta H`` of the estimates.
 

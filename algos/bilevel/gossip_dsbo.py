@@ -17,7 +17,7 @@ same gossip step on ``x``), so that the comparison isolates how ``z`` is obtaine
 
 so each node sends ``dim_y^2`` (Hessian) ``+ dim_x dim_y`` (Jacobian) ``+ dim_y`` (``Vs``) floats per
 iteration on top of the ``y`` loop and ``x`` (the Hessian is sent in full, not its triangle; ours).
-Defaults as DSBO: ``T_y = 2``, ``beta = 1/(2 L_g)``, ``alpha = 1/(2 L_phi)``.
+Defaults as DSBO: ``T_y = max(2, ceil(kappa_g / 5))``, ``beta = 1/(2 L_g)``, ``alpha = 1/(2 L_phi)``.
 
 Per outer iteration and node (exact, ``bounds.dsbo_costs``): messages ``2 T_y + 5``, floats
 ``2 dim_y T_y + dim_y^2 + dim_x dim_y + dim_y + 2 dim_x``, gradient calls ``T_y + 2``, matrix calls
@@ -113,20 +113,20 @@ def _builder(T_y: int):
     return build
 
 
-def gossip_dsbo(problem, W, *, step_size=None, inner_step_y=None, T_y: int = 2, x0=None):
+def gossip_dsbo(problem, W, *, step_size=None, inner_step_y=None, T_y: int | None = None, x0=None):
     """Gossip-DSBO baseline (module docstring): gossips Hessian and Jacobian estimates.
 
     Args:
         problem: a :class:`problems.bilevel.BilevelProblem`.
         W: (n, n) symmetric doubly stochastic mixing matrix with a spectral gap.
         step_size: outer step (default ``1/(2 L_phi)``). inner_step_y: ``beta`` (default ``1/(2 L_g)``).
-        T_y: ``y`` steps per outer iteration (default 2). x0: as :func:`algos.dsbo`.
+        T_y: ``y`` steps per outer iteration (default ``max(2, ceil(kappa_g / 5))``, as DSBO). x0: as :func:`algos.dsbo`.
     """
     from problems import mixing
 
     name = "gossip_dsbo"
     Wd = _common.check_problem_and_W(problem, W, name)
-    T_y = _common.check_length(T_y, "T_y", name)
+    T_y = _common.check_length(_common.default_length(problem) if T_y is None else T_y, "T_y", name)
     d = _common.default_steps(problem, Wd)
     alpha = _common.check_positive(d["alpha"] if step_size is None else step_size, "step_size", name)
     beta = _common.check_positive(d["beta"] if inner_step_y is None else inner_step_y, "inner_step_y", name)
