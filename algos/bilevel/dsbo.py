@@ -155,10 +155,6 @@ def _builder(moving_average: bool, T_y: int, T_z: int, z_update: str, tracking: 
     return build
 
 
-def _finite(state):
-    return state
-
-
 def _factory(name, moving_average, problem, W, *, step_size=None, inner_step_y=None, inner_step_z=None, T_y=None, T_z=None,
              theta=0.5, x0=None, z_update="hvp", tracking=True, exact=False):  # fmt: skip
     Wd = _common.check_problem_and_W(problem, W, name)
