@@ -58,13 +58,21 @@ def test_dsbo_and_gossip_dsbo_deterministic_on_a_ring_reach_x_star_with_exact_co
 def test_stochastic_runs_are_deterministic_given_the_key(prob, ring):
     noisy = prob.with_sigma(0.2)
     algo = algos.ma_dsbo(noisy, ring)
-    _, t1 = algos.run(algo, 3, 40, record_every=10)
-    _, t2 = algos.run(algo, 3, 40, record_every=10)
-    _, t3 = algos.run(algo, 4, 40, record_every=10)
+    _, t1 = algos.run(algo, 3, STEPS, record_every=STEPS // 4)
+    _, t2 = algos.run(algo, 3, STEPS, record_every=STEPS // 4)
+    _, t3 = algos.run(algo, 4, STEPS, record_every=STEPS // 4)
     for f in ("hypergrad_norm", "consensus_x", "hypergrad_sq_sum"):
         np.testing.assert_array_equal(np.asarray(t1[f]), np.asarray(t2[f]))
     assert not np.array_equal(np.asarray(t1.hypergrad_norm), np.asarray(t3.hypergrad_norm))
-    assert float(t1.hypergrad_sq_sum[-1]) > 0 and float(t1.samples[-1]) == 40 * (2 + 2 + 3)
+    assert float(t1.hypergrad_sq_sum[-1]) > 0 and float(t1.samples[-1]) == STEPS * (2 + 2 + 3)
+
+
+def test_exact_moving_average_reference_reaches_x_star(prob):
+    algo = algos.exact_dsbo(prob, moving_average=True)  # same compiled program as ma_dsbo above
+    assert algo.name == "exact_ma_dsbo"
+    _, tr = algos.run(algo, 0, STEPS, record_every=STEPS // 4)
+    assert float(tr.dist_to_opt[-1]) < 1e-6
+    assert bounds.check_dsbo_costs(tr, algo)["holds"]
 
 
 def test_default_inner_steps_are_stable_on_the_ring(prob, ring):
