@@ -180,3 +180,22 @@ def test_bad_inputs_raise_clear_errors(quad):
         bilevel.quadratic(1, 2, 2)
     with pytest.raises(ValueError, match="sigma"):
         quad.with_sigma(-1.0)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), mu=st.floats(0.1, 2.0), ratio=st.floats(1.0, 50.0), lam=st.floats(0.01, 1.0))
+def test_quadratic_hypergrad_matches_closed_form_and_finite_differences_for_random_constants(seed, mu, ratio, lam):
+    p = bilevel.quadratic(N, DX, DY, key=seed, mu_g=mu, L_g=mu * ratio, lam=lam)
+    x = jnp.asarray(np.random.default_rng(seed).normal(size=DX))
+    hg, fd, _ = _hypergrad_and_fd(p, x, 1e-5)  # same shapes: one compiled program for every example
+    A, B, c, d = (np.asarray(p.data[k]).mean(0) for k in ("A", "B", "c", "d"))
+    y = np.linalg.solve(A, B @ np.asarray(x) + c)
+    closed = lam * np.asarray(x) + B.T @ np.linalg.solve(A, y - d)
+    np.testing.assert_allclose(hg, closed, atol=1e-10 * max(1.0, np.abs(closed).max()))
+    np.testing.assert_allclose(hg, fd, atol=1e-7 * max(1.0, np.abs(closed).max()))
+    eig = np.linalg.eigvalsh(np.asarray(p.data["A"]))
+    assert eig.min() >= mu * (1 - 1e-12) and eig.max() <= mu * ratio * (1 + 1e-12)
