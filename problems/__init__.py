@@ -4,4 +4,5 @@ from problems import convex, graphs, mixing
 from problems import bandits, games, online
 from problems import bilevel
 
-__all__ = ["convex", "graphs", "mixing", "bandits", "games", "online", "bilevel"]
+__all__ = ["convex", "graphs", "mixing", "bandits", "games", "online"]
+__all__ += ["bilevel"]
