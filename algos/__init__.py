@@ -21,6 +21,7 @@ from algos.convex.opapc import apapc, opapc
 from algos.games.stackelberg import stackelberg
 from algos.online.dual_averaging import delayed_dual_averaging, optimistic_dual_averaging, tuned_dual_averaging
 from algos.bandits import BanditCost, collab_ucb, decbe_lucb, disbe_lucb, dislinucb, gosine, linucb, ucb
+from algos.bilevel import BilevelCost, dsbo, exact_dsbo, gossip_dsbo, ma_dsbo
 
 __all__ = [
     "Algorithm",
@@ -63,6 +64,12 @@ __all__ = [
     "dislinucb",
     "disbe_lucb",
     "decbe_lucb",
+    # decentralized stochastic bilevel (issue 10)
+    "BilevelCost",
+    "dsbo",
+    "ma_dsbo",
+    "exact_dsbo",
+    "gossip_dsbo",
 ]
 
 # stochastic and federated methods (issue 14)

@@ -58,6 +58,7 @@ from bounds.bandits.linear import (
 )
 from bounds.bandits.linucb import linucb
 from bounds.bandits.ucb import ucb1
+from bounds.bilevel import check_dsbo_costs, dsbo_costs, dsbo_rate, dsbo_sample_complexity
 
 __all__ = [
     "Bound",
@@ -116,6 +117,11 @@ __all__ = [
     "scaling_check",
     "collab_group_regret",
     "log_growth_check",
+    # decentralized stochastic bilevel (issue 10)
+    "dsbo_rate",
+    "dsbo_sample_complexity",
+    "dsbo_costs",
+    "check_dsbo_costs",
 ]
 
 # stochastic and federated methods (issue 14)

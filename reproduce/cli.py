@@ -44,6 +44,7 @@ FIGURE_MODULES = (
     "reproduce.dfedsam",
     "reproduce.anarchic_fl",
     "reproduce.local_updates",
+    "reproduce.dsbo",
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
