@@ -13,16 +13,19 @@ A figure module ``reproduce/NAME.py`` (listed in ``reproduce.cli.FIGURE_MODULES`
    ``fn(quick, progress)`` computes and returns a :class:`FigureResult` with ``data`` (everything the
    plot needs), ``config`` (every hyperparameter and instance seed actually used), ``claims`` and
    ``seed``. Values may be NumPy/JAX arrays and scalars: the runner turns them into JSON;
-3. (new style, preferred) passes ``plot=``: a function ``plot(result: dict) -> matplotlib Figure``
-   that draws the figure from the *result file only*: ``result`` is the JSON payload as read back
-   from ``NAME.json`` (keys ``data``, ``config``, ``claims``, ``quick``, ``provenance``, ...). The
-   runner always draws new-style figures from the round-tripped JSON, so what is on the PNG is what
-   is in the JSON, and ``python -m reproduce plot NAME`` redraws it without recomputing. In the JSON,
-   ``null`` in a numeric field or array means a non-finite value (NaN or +-inf; JSON has neither);
-   ``np.asarray(values, dtype=float)`` turns the nulls back into NaN. Dictionary keys are strings;
-   numeric keys are written so that ``float(key)`` (or ``int(key)``) recovers them;
-4. (old style, still accepted) omits ``plot`` and returns the drawn matplotlib figure in
-   ``FigureResult.figure``. Such a figure runs and is written exactly as before, but cannot be
+3. passes ``plot=`` (mandatory: :func:`register` refuses a figure without it, or whose module has no
+   ``CONFIG`` dict when ``register`` runs, i.e. ``CONFIG`` must come before the decorated function): a
+   function ``plot(result: dict) -> matplotlib Figure`` that draws the figure from the *result file
+   only*: ``result`` is the JSON payload as read back from ``NAME.json`` (keys ``data``, ``config``,
+   ``claims``, ``quick``, ``provenance``, ...). The runner always draws figures from the round-tripped
+   JSON, so what is on the PNG is what is in the JSON, and ``python -m reproduce plot NAME`` redraws it
+   without recomputing (to the same bytes). In the JSON, ``null`` in a numeric field or array means a
+   non-finite value (NaN or +-inf; JSON has neither); ``np.asarray(values, dtype=float)`` turns the
+   nulls back into NaN. Dictionary keys are strings; numeric keys are written so that ``float(key)``
+   (or ``int(key)``) recovers them. ``fn`` returns ``FigureResult(figure=None, ...)``;
+4. (old style, kept only for :class:`Figure` objects built by hand, as the runner's tests do; no
+   registered figure uses it since issue 8c) a ``Figure`` without ``plot`` whose ``fn`` returns the
+   drawn matplotlib figure in ``FigureResult.figure``. It runs and is written as before, but cannot be
    re-plotted from its JSON (``reproduce plot`` says so).
 
 Whatever the style, the runner (``reproduce.cli.run_figure``) checks the output folder before
@@ -34,6 +37,7 @@ pair: an interrupted or killed run leaves the previous pair or the new pair, nev
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -68,8 +72,8 @@ class Figure:
         paper: the paper(s) reproduced.
         claims: one-line descriptions of the claims checked.
         fn: ``fn(quick: bool, progress: Callable[[str], None]) -> FigureResult``.
-        plot: ``plot(result: dict) -> matplotlib Figure`` drawing from the JSON payload, or None
-            (old style: ``fn`` returns the drawn figure).
+        plot: ``plot(result: dict) -> matplotlib Figure`` drawing from the JSON payload; required by
+            :func:`register`. None only in Figures built by hand (old style: ``fn`` returns the drawn figure).
     """
 
     name: str
@@ -83,11 +87,25 @@ REGISTRY: dict[str, Figure] = {}
 
 
 def register(name: str, paper: str, claims: tuple[str, ...], plot: Callable[[dict], Any] | None = None):
-    """Decorator registering a figure function under ``name`` (``plot``: see the module docstring)."""
+    """Decorator registering a figure function under ``name`` (``plot``: see the module docstring).
+
+    Raises TypeError when ``plot`` is missing or not callable, or when the function's module has no
+    ``CONFIG`` dict (defined above the decorated function): the contract of the module docstring."""
 
     def deco(fn):
         if name in REGISTRY:
             raise ValueError(f"figure {name!r} registered twice")
+        if not callable(plot):
+            raise TypeError(
+                f"figure {name!r}: register(..., plot=) got {plot!r}; pass plot=FUNCTION, a function plot(result: dict) -> "
+                "matplotlib Figure that draws from the JSON payload only (see the docstring of reproduce._registry)"
+            )
+        module = sys.modules.get(getattr(fn, "__module__", None) or "")
+        if not isinstance(getattr(module, "CONFIG", None), dict):
+            raise TypeError(
+                f"figure {name!r}: module {getattr(fn, '__module__', None)!r} has no CONFIG dict when register() runs; "
+                "put the grids, sizes and seeds in CONFIG = {...} at the top of the module, above the figure function"
+            )
         REGISTRY[name] = Figure(name, paper, tuple(claims), fn, plot)
         return fn
 

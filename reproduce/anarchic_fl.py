@@ -28,8 +28,9 @@ import numpy as np
 from reproduce._registry import Claim, FigureResult, register
 
 CONFIG = {
-    "quick": {"rounds": 2000, "seeds": 2, "zetas": (0.5, 2.0), "eta_scales": (1.0, 0.25)},
-    "full": {"rounds": 4000, "seeds": 4, "zetas": (0.25, 0.5, 1.0, 2.0, 4.0), "eta_scales": (1.0, 0.5, 0.25, 0.125)},
+    "quick": {"rounds": 2000, "seeds": 2, "zetas": (0.5, 2.0), "eta_scales": (1.0, 0.25), "speedup_ms": (4, 8), "speedup_rounds": 1500},
+    "full": {"rounds": 4000, "seeds": 4, "zetas": (0.25, 0.5, 1.0, 2.0, 4.0), "eta_scales": (1.0, 0.5, 0.25, 0.125),
+             "speedup_ms": (4, 8, 16, 32), "speedup_rounds": 3000},  # fmt: skip
     "n": 16,
     "dim": 5,
     "L": 4.0,
@@ -44,12 +45,49 @@ CONFIG = {
     "exp_tol": 0.15,
     "cs_ratio": 0.1,
     "problem_seed": 0,
-    "speedup_ms": (4, 8, 16, 32),
     "speedup_sigma": 1.0,
     "speedup_participation": 0.5,
-    "speedup_rounds": 3000,
     "speedup_seeds": 8,
 }
+
+
+def plot(result: dict):
+    """Draw the figure from its result file (``result``: the JSON payload)."""
+    import matplotlib.pyplot as plt
+
+    C, data = result["config"], result["data"]
+    fits = data["fits"]
+
+    def f_(v):
+        return np.asarray(v, dtype=float)  # null (non-finite) -> nan
+
+    fig, axes = plt.subplots(1, 4, figsize=(21, 5))
+    st = f_(data["steps"])
+    cmap = plt.get_cmap("viridis")
+    for j, z in enumerate(data["zetas"]):
+        col = cmap(j / max(1, len(data["zetas"]) - 1))
+        axes[0].semilogy(st, f_(data["curves"][f"afa_cd zeta={z}"]), "-", color=col, label=f"AFA-CD zeta={z}")
+        axes[0].semilogy(st, f_(data["curves"][f"afa_cs zeta={z}"]), "--", color=col, label=f"AFA-CS zeta={z}")
+    axes[0].set(title=f"||x - x*|| vs rounds (participation 1 .. 1/{C['skew']:g}, K<= {C['local_steps']}, staleness <= {C['max_staleness']})",
+                xlabel="round")  # fmt: skip
+    zs, cd, cs = f_(data["zetas"]), f_(data["afa_cd"]), f_(data["afa_cs"])
+    axes[1].loglog(zs, cd, "o-", label=f"AFA-CD plateau (fit {fits['afa_cd_zeta']:.2f})")
+    axes[1].loglog(zs, cs, "s-", label="AFA-CS plateau")
+    axes[1].loglog(zs, cd[0] * zs / zs[0], "k:", label="slope 1")
+    axes[1].set(title="plateau vs heterogeneity", xlabel="zeta")
+    etas = f_(data["drift"]["eta_local"])
+    axes[2].loglog(etas, f_(data["drift"]["afa_cs"]), "s-", label=f"AFA-CS (fit {fits['afa_cs_eta_local']:.2f})")
+    axes[2].loglog(etas, f_(data["drift"]["afa_cd"]), "o-", label="AFA-CD")
+    axes[2].set(title=f"plateau vs local step (zeta={C['drift_zeta']})", xlabel="eta_local")
+    msa, sq = f_(data["speedup"]["m"]), f_(data["speedup"]["afa_cs_mean_sq_dist"])
+    axes[3].loglog(msa, sq, "s-", label=f"AFA-CS noise level (fit {fits['afa_cs_workers']:.2f})")
+    axes[3].loglog(msa, sq[0] * msa[0] / msa, "k:", label="slope -1")
+    axes[3].set(title=f"speed-up: E||x - x*||^2 vs workers (sigma={C['speedup_sigma']}, zeta=0)", xlabel="m")
+    for ax in axes:
+        ax.legend(fontsize=7)
+    fig.suptitle("Anarchic FL: AFA-CD vs AFA-CS under skewed participation" + (" (quick)" if result.get("quick") else ""))
+    fig.tight_layout()
+    return fig
 
 
 @register(
@@ -61,10 +99,10 @@ CONFIG = {
         "AFA-CS's remaining error vanishes with the local step (exponent 1 in eta_local)",
         "linear speed-up: AFA-CS's noise level has exponent -1 in the number of workers",
     ),
+    plot=plot,
 )
 def anarchic_fl(quick: bool = False, progress=lambda msg: None) -> FigureResult:
     import jax
-    import matplotlib.pyplot as plt
 
     import algos
     import bounds
@@ -102,8 +140,8 @@ def anarchic_fl(quick: bool = False, progress=lambda msg: None) -> FigureResult:
     progress(f"drift: CS {data['drift']['afa_cs']}")
     data["steps"] = (np.arange(T // every + 1) * every).tolist()
     # linear speed-up in the workers (noise only)
-    ms = CONFIG["speedup_ms"][: 2 if quick else None]
-    TS = C["speedup_rounds"] // (2 if quick else 1)
+    ms = cfg["speedup_ms"]
+    TS = cfg["speedup_rounds"]
     sq = []
     for m in ms:
         pm = convex.quadratic(m, C["dim"], C["L"], C["mu"], key=C["problem_seed"], heterogeneity=0.0, sigma=C["speedup_sigma"])
@@ -129,30 +167,7 @@ def anarchic_fl(quick: bool = False, progress=lambda msg: None) -> FigureResult:
         Claim("cs_linear_speedup_in_workers", f"AFA-CS noise level E||x - x*||^2 exponent in m is -1 +- {C['exp_tol']}",
               bool(speed_fit["holds"]), {**speed_fit, "m": list(ms), "levels": sq}),
     ]  # fmt: skip
-
-    fig, axes = plt.subplots(1, 4, figsize=(21, 5))
-    st = np.asarray(data["steps"])
-    cmap = plt.get_cmap("viridis")
-    for j, z in enumerate(cfg["zetas"]):
-        col = cmap(j / max(1, len(cfg["zetas"]) - 1))
-        axes[0].semilogy(st, data["curves"][f"afa_cd zeta={z}"], "-", color=col, label=f"AFA-CD zeta={z}")
-        axes[0].semilogy(st, data["curves"][f"afa_cs zeta={z}"], "--", color=col, label=f"AFA-CS zeta={z}")
-    axes[0].set(title=f"||x - x*|| vs rounds (participation 1 .. 1/{C['skew']:g}, K<= {C['local_steps']}, staleness <= {C['max_staleness']})",
-                xlabel="round")  # fmt: skip
-    axes[1].loglog(zs, data["afa_cd"], "o-", label=f"AFA-CD plateau (fit {cd_fit['fitted_exponent']:.2f})")
-    axes[1].loglog(zs, data["afa_cs"], "s-", label="AFA-CS plateau")
-    axes[1].loglog(zs, data["afa_cd"][0] * zs / zs[0], "k:", label="slope 1")
-    axes[1].set(title="plateau vs heterogeneity", xlabel="zeta")
-    axes[2].loglog(etas, data["drift"]["afa_cs"], "s-", label=f"AFA-CS (fit {drift_fit['fitted_exponent']:.2f})")
-    axes[2].loglog(etas, data["drift"]["afa_cd"], "o-", label="AFA-CD")
-    axes[2].set(title=f"plateau vs local step (zeta={C['drift_zeta']})", xlabel="eta_local")
-    msa = np.asarray(ms, float)
-    axes[3].loglog(msa, sq, "s-", label=f"AFA-CS noise level (fit {speed_fit['fitted_exponent']:.2f})")
-    axes[3].loglog(msa, sq[0] * msa[0] / msa, "k:", label="slope -1")
-    axes[3].set(title=f"speed-up: E||x - x*||^2 vs workers (sigma={C['speedup_sigma']}, zeta=0)", xlabel="m")
-    for ax in axes:
-        ax.legend(fontsize=7)
-    fig.suptitle("Anarchic FL: AFA-CD vs AFA-CS under skewed participation" + (" (quick)" if quick else ""))
-    fig.tight_layout()
+    data["fits"] = {"afa_cd_zeta": cd_fit["fitted_exponent"], "afa_cs_eta_local": drift_fit["fitted_exponent"],
+                    "afa_cs_workers": speed_fit["fitted_exponent"]}  # fmt: skip
     config = {**{k: v for k, v in C.items() if k not in ("quick", "full")}, **cfg, "participation": q.tolist(), "orders": orders}
-    return FigureResult(figure=fig, data=data, config=config, claims=claims, seed=0)
+    return FigureResult(figure=None, data=data, config=config, claims=claims, seed=0)

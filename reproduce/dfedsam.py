@@ -39,6 +39,32 @@ CONFIG = {
     "Qs": (1, 2, 4),
     "problem_seed": 0,
 }
+COLORS = {"dfedavg": "#7f7f7f", "dfedsam_mgs Q=1": "#1f77b4", "dfedsam_mgs Q=2": "#ff7f0e", "dfedsam_mgs Q=4": "#d62728"}
+
+
+def plot(result: dict):
+    """Draw the figure from its result file (``result``: the JSON payload)."""
+    import matplotlib.pyplot as plt
+
+    cfg, data = result["config"], result["data"]
+
+    def f_(v):
+        return np.asarray(v, dtype=float)  # null (non-finite) -> nan
+
+    fig, axes = plt.subplots(1, 3, figsize=(16, 5))
+    for nm, d in data["runs"].items():
+        lab = "DFedSAM (Q=1)" if nm.endswith("Q=1") else ("DFedAvg" if nm == "dfedavg" else nm.replace("dfedsam_mgs", "DFedSAM-MGS"))
+        axes[0].semilogy(f_(d["rounds"])[1:], f_(d["xi"])[1:], color=COLORS[nm], label=lab)
+        axes[1].plot(f_(d["rounds"]), f_(d["loss"]), color=COLORS[nm], label=lab)
+        axes[2].semilogy(f_(d["rounds"]), f_(d["grad_norm_sq"]), color=COLORS[nm], label=lab)
+    axes[0].set(title=f"consensus distance Xi (ring n={cfg['n']}, slem {data['slem']:.3f})", xlabel="round")
+    axes[1].set(title="loss f(x_bar)", xlabel="round")
+    axes[2].set(title="||grad f(x_bar)||^2", xlabel="round")
+    for ax in axes:
+        ax.legend(fontsize=7)
+    fig.suptitle("DFedAvg / DFedSAM / DFedSAM-MGS on a two-layer network, label skew" + (" (quick)" if result.get("quick") else ""))
+    fig.tight_layout()
+    return fig
 
 
 @register(
@@ -49,10 +75,10 @@ CONFIG = {
         "Xi(Q)/Xi(1) <= F(Q)/F(1), F(Q) = (lambda^Q + 1)/(1 - lambda^Q)^2 (the rate's consensus factor)",
         "every method decreases the loss and the stationarity measure",
     ),
+    plot=plot,
 )
 def dfedsam_figure(quick: bool = False, progress=lambda msg: None) -> FigureResult:
     import jax
-    import matplotlib.pyplot as plt
 
     import algos
     import bounds
@@ -98,19 +124,5 @@ def dfedsam_figure(quick: bool = False, progress=lambda msg: None) -> FigureResu
             "sam_vs_avg_xi": (data["dfedsam_mgs Q=1"]["xi_late"], data["dfedavg"]["xi_late"]),
             "sam_vs_avg_loss": (data["dfedsam_mgs Q=1"]["loss_late"], data["dfedavg"]["loss_late"])}  # fmt: skip
 
-    fig, axes = plt.subplots(1, 3, figsize=(16, 5))
-    cols = {"dfedavg": "#7f7f7f", "dfedsam_mgs Q=1": "#1f77b4", "dfedsam_mgs Q=2": "#ff7f0e", "dfedsam_mgs Q=4": "#d62728"}
-    for nm, d in data.items():
-        lab = "DFedSAM (Q=1)" if nm.endswith("Q=1") else ("DFedAvg" if nm == "dfedavg" else nm.replace("dfedsam_mgs", "DFedSAM-MGS"))
-        axes[0].semilogy(d["rounds"][1:], d["xi"][1:], color=cols[nm], label=lab)
-        axes[1].plot(d["rounds"], d["loss"], color=cols[nm], label=lab)
-        axes[2].semilogy(d["rounds"], d["grad_norm_sq"], color=cols[nm], label=lab)
-    axes[0].set(title=f"consensus distance Xi (ring n={C['n']}, slem {lam:.3f})", xlabel="round")
-    axes[1].set(title="loss f(x_bar)", xlabel="round")
-    axes[2].set(title="||grad f(x_bar)||^2", xlabel="round")
-    for ax in axes:
-        ax.legend(fontsize=7)
-    fig.suptitle("DFedAvg / DFedSAM / DFedSAM-MGS on a two-layer network, label skew" + (" (quick)" if quick else ""))
-    fig.tight_layout()
     config = {**{k: v for k, v in CONFIG.items() if k not in ("quick", "full")}, **cfg, "problem": p.describe()}
-    return FigureResult(figure=fig, data={"runs": data, "info": info, "factors": F}, config=config, claims=claims, seed=0)
+    return FigureResult(figure=None, data={"runs": data, "info": info, "factors": F, "slem": lam}, config=config, claims=claims, seed=0)

@@ -54,6 +54,8 @@ CONFIG = {
     "target_margin": 1.5,
     "det_target_rel": 1e-6,
     "instance_key": 0,
+    "run_seed": 0,  # key of the single runs (comparison panels, deterministic panel)
+    "slope_seed": 1,  # jax.random.PRNGKey(slope_seed) is split into the seeds of the K^-1/2 panel
 }
 METHODS = ("dsbo", "ma_dsbo", "gossip_dsbo", "exact_dsbo")
 STYLE = {"dsbo": ("#1f77b4", "DSBO"), "ma_dsbo": ("#2ca02c", "MA-DSBO"), "gossip_dsbo": ("#d62728", "Gossip-DSBO"),
@@ -76,6 +78,65 @@ def _first_reach(values, x, target):
     return float(np.asarray(x)[hit[0]]) if hit.size else float("inf")
 
 
+def plot(result: dict):
+    """Draw the figure from its result file (``result``: the JSON payload)."""
+    import matplotlib.pyplot as plt
+
+    cfg, data = result["config"], result["data"]
+    dx, det = cfg["dim_x"], data["deterministic"]
+    dmax = cfg["dims_y"][-1]
+
+    def f_(v):
+        return np.asarray(v, dtype=float)  # null (non-finite) -> nan
+
+    dims = f_(cfg["dims_y"])
+    ncol = len(cfg["dims_y"])
+    fig, axes = plt.subplots(3, max(ncol, 3), figsize=(5 * max(ncol, 3), 13), squeeze=False)
+    for j, dy in enumerate(cfg["dims_y"]):
+        for gname, ls in zip(cfg["graphs"], ("-", "--")):
+            for m in METHODS:
+                key = f"{m}|{gname}|{dy}"
+                if key not in data["runs"]:
+                    continue
+                r = data["runs"][key]
+                col, lab = STYLE[m]
+                lab = f"{lab} ({gname})" if m != "exact_dsbo" else lab
+                h = f_(r["hypergrad_norm"])[1:]
+                axes[0, j].loglog(np.maximum(f_(r["samples"])[1:], 1), h, ls, color=col, label=lab, lw=1)
+                axes[1, j].loglog(np.maximum(f_(r["floats_sent"])[1:], 1), h, ls, color=col, label=lab, lw=1)
+        axes[0, j].set(title=f"dim_y={dy}: ||grad Phi(x_bar)|| vs samples/node", xlabel="samples per node")
+        axes[1, j].set(title=f"dim_y={dy}: vs floats sent/node", xlabel="floats sent per node")
+        axes[0, j].legend(fontsize=6)
+    for ax in axes[:2, ncol:].ravel():
+        ax.axis("off")
+    for m in ("dsbo", "ma_dsbo"):
+        s = data["slope"][m]
+        axes[2, 0].loglog(f_(s["horizons"]), f_(s["avg_sq_hypergrad"]), "o-", color=STYLE[m][0], label=f"{STYLE[m][1]} (fit {s['fitted_exponent']:.2f})")
+    H = f_(cfg["horizons"])
+    s0 = data["slope"]["dsbo"]["avg_sq_hypergrad"][0]
+    axes[2, 0].loglog(H, s0 * np.sqrt(H[0] / H), "k--", lw=0.8, label="K^-1/2")
+    axes[2, 0].set(title="(1/K) sum ||grad Phi||^2, step c/sqrt(K), mean over seeds", xlabel="K")
+    axes[2, 0].legend(fontsize=7)
+    for m in ("dsbo", "gossip_dsbo"):
+        axes[2, 1].loglog(dims, f_([data["floats_per_iteration"][m][str(int(d))] for d in dims]), "o-", color=STYLE[m][0], label=STYLE[m][1])
+    axes[2, 1].loglog(dims, dims**2 + dx * dims, "k:", lw=0.8, label="dim_y^2 + dim_x dim_y")
+    axes[2, 1].loglog(dims, dx + dims, "k--", lw=0.8, label="dim_x + dim_y")
+    axes[2, 1].set(title="floats per iteration and node (measured)", xlabel="dim_y")
+    axes[2, 1].legend(fontsize=7)
+    for gname, ls in zip(cfg["graphs"], ("-", "--")):
+        for m in ("dsbo", "gossip_dsbo"):
+            r = det[gname][m]
+            axes[2, 2].loglog(np.maximum(f_(r["floats_sent"])[1:], 1), f_(r["hypergrad_norm"])[1:], ls, color=STYLE[m][0],
+                              label=f"{STYLE[m][1]} ({gname})", lw=1)  # fmt: skip
+    axes[2, 2].set(title=f"deterministic oracles, dim_y={dmax}: vs floats sent/node", xlabel="floats sent per node")
+    axes[2, 2].legend(fontsize=7)
+    for ax in axes[2, 3:]:
+        ax.axis("off")
+    fig.suptitle("Decentralized stochastic bilevel: DSBO / MA-DSBO (HVP, JVP) vs Gossip-DSBO (matrices)" + (" (quick)" if result.get("quick") else ""))
+    fig.tight_layout()
+    return fig
+
+
 @register(
     "dsbo",
     paper="Chen, Huang, Ma, Balasubramanian, Decentralized Stochastic Bilevel Optimization with Improved per-Iteration "
@@ -86,10 +147,10 @@ def _first_reach(values, x, target):
         "floats per iteration O(dim_x + dim_y) for DSBO vs Theta(dim_y^2 + dim_x dim_y) for Gossip-DSBO (from traces)",
         "DSBO reaches the same hypergradient norm with fewer floats than Gossip-DSBO at the largest dim_y",
     ),
+    plot=plot,
 )
 def dsbo_figure(quick: bool = False, progress=lambda msg: None) -> FigureResult:
     import jax
-    import matplotlib.pyplot as plt
 
     cfg = CONFIG["quick" if quick else "full"]
     n, dx = CONFIG["n_nodes"], CONFIG["dim_x"]
@@ -104,7 +165,7 @@ def dsbo_figure(quick: bool = False, progress=lambda msg: None) -> FigureResult:
                 if m == "exact_dsbo" and gname != CONFIG["graphs"][0]:
                     continue  # exact averaging does not depend on the graph
                 algo = _make(m, p, W)
-                _, tr = algos.run(algo, 0, steps, record_every=every)
+                _, tr = algos.run(algo, CONFIG["run_seed"], steps, record_every=every)
                 chk = bounds.check_dsbo_costs(tr, algo)
                 if not chk["holds"]:
                     cost_fail.append(f"{m} dim_y={dy} {gname}: {chk['failed']}")
@@ -122,7 +183,7 @@ def dsbo_figure(quick: bool = False, progress=lambda msg: None) -> FigureResult:
     # --- the K^-1/2 order on the averaged squared hypergradient norm ---
     ps = bilevel.quadratic(n, dx, CONFIG["slope_dim_y"], key=CONFIG["instance_key"], sigma=CONFIG["slope_sigma"])
     Ws = _graph("ring", n)
-    keys = jax.random.split(jax.random.PRNGKey(1), cfg["seeds"])
+    keys = jax.random.split(jax.random.PRNGKey(CONFIG["slope_seed"]), cfg["seeds"])
     slope_fail, slopes = [], {}
     for m in ("dsbo", "ma_dsbo"):
         avg = []
@@ -177,7 +238,7 @@ def dsbo_figure(quick: bool = False, progress=lambda msg: None) -> FigureResult:
         W = _graph(gname, n)
         row = {}
         for m in ("dsbo", "gossip_dsbo"):
-            _, tr = algos.run(_make(m, pdet, W), 0, steps, record_every=every)
+            _, tr = algos.run(_make(m, pdet, W), CONFIG["run_seed"], steps, record_every=every)
             h, fl = np.asarray(tr.hypergrad_norm), np.asarray(tr.floats_sent)
             row[m] = {"hypergrad_norm": h.tolist(), "floats_sent": fl.tolist(),
                       "floats_to_target": _first_reach(h, fl, CONFIG["det_target_rel"] * h[0])}  # fmt: skip
@@ -205,48 +266,5 @@ def dsbo_figure(quick: bool = False, progress=lambda msg: None) -> FigureResult:
     ]  # fmt: skip
     data["fewer_floats"] = fewer
 
-    ncol = len(cfg["dims_y"])
-    fig, axes = plt.subplots(3, max(ncol, 3), figsize=(5 * max(ncol, 3), 13), squeeze=False)
-    for j, dy in enumerate(cfg["dims_y"]):
-        for gname, ls in zip(CONFIG["graphs"], ("-", "--")):
-            for m in METHODS:
-                key = f"{m}|{gname}|{dy}"
-                if key not in data["runs"]:
-                    continue
-                r = data["runs"][key]
-                col, lab = STYLE[m]
-                lab = f"{lab} ({gname})" if m != "exact_dsbo" else lab
-                axes[0, j].loglog(np.maximum(r["samples"][1:], 1), r["hypergrad_norm"][1:], ls, color=col, label=lab, lw=1)
-                axes[1, j].loglog(np.maximum(r["floats_sent"][1:], 1), r["hypergrad_norm"][1:], ls, color=col, label=lab, lw=1)
-        axes[0, j].set(title=f"dim_y={dy}: ||grad Phi(x_bar)|| vs samples/node", xlabel="samples per node")
-        axes[1, j].set(title=f"dim_y={dy}: vs floats sent/node", xlabel="floats sent per node")
-        axes[0, j].legend(fontsize=6)
-    for ax in axes[:2, ncol:].ravel():
-        ax.axis("off")
-    for m in ("dsbo", "ma_dsbo"):
-        s = data["slope"][m]
-        axes[2, 0].loglog(s["horizons"], s["avg_sq_hypergrad"], "o-", color=STYLE[m][0], label=f"{STYLE[m][1]} (fit {s['fitted_exponent']:.2f})")
-    H = np.array(cfg["horizons"], float)
-    s0 = data["slope"]["dsbo"]["avg_sq_hypergrad"][0]
-    axes[2, 0].loglog(H, s0 * np.sqrt(H[0] / H), "k--", lw=0.8, label="K^-1/2")
-    axes[2, 0].set(title="(1/K) sum ||grad Phi||^2, step c/sqrt(K), mean over seeds", xlabel="K")
-    axes[2, 0].legend(fontsize=7)
-    for m in ("dsbo", "gossip_dsbo"):
-        axes[2, 1].loglog(dims, [data["floats_per_iteration"][m][str(int(d))] for d in dims], "o-", color=STYLE[m][0], label=STYLE[m][1])
-    axes[2, 1].loglog(dims, dims**2 + dx * dims, "k:", lw=0.8, label="dim_y^2 + dim_x dim_y")
-    axes[2, 1].loglog(dims, dx + dims, "k--", lw=0.8, label="dim_x + dim_y")
-    axes[2, 1].set(title="floats per iteration and node (measured)", xlabel="dim_y")
-    axes[2, 1].legend(fontsize=7)
-    for gname, ls in zip(CONFIG["graphs"], ("-", "--")):
-        for m in ("dsbo", "gossip_dsbo"):
-            r = det[gname][m]
-            axes[2, 2].loglog(np.maximum(r["floats_sent"][1:], 1), r["hypergrad_norm"][1:], ls, color=STYLE[m][0],
-                              label=f"{STYLE[m][1]} ({gname})", lw=1)  # fmt: skip
-    axes[2, 2].set(title=f"deterministic oracles, dim_y={dmax}: vs floats sent/node", xlabel="floats sent per node")
-    axes[2, 2].legend(fontsize=7)
-    for ax in axes[2, 3:]:
-        ax.axis("off")
-    fig.suptitle("Decentralized stochastic bilevel: DSBO / MA-DSBO (HVP, JVP) vs Gossip-DSBO (matrices)" + (" (quick)" if quick else ""))
-    fig.tight_layout()
     config = {**{k: v for k, v in CONFIG.items() if k not in ("quick", "full")}, **cfg}
-    return FigureResult(figure=fig, data=data, config=config, claims=claims, seed=0)
+    return FigureResult(figure=None, data=data, config=config, claims=claims, seed=0)

@@ -48,11 +48,56 @@ CONFIG = {
     "dsgd_tol": 0.3,
     "quad_tol": 1e-12,
     "quadrature_points": 6,
+    "draw_seed": 1,  # NumPy seed of the panel A/B draws (base points and directions)
+    "start_offset": 0.01,  # panel C: D-SGD starts at x_ref + start_offset / sqrt(dim) (every coordinate)
 }
+NAMES = ("with_hessian", "vs_gaussian", "without_hessian")
+STYLE = {"with_hessian": ("#d62728", "with Hessian term"), "vs_gaussian": ("#1f77b4", "vs Gaussian average"),
+         "without_hessian": ("#7f7f7f", "without Hessian term")}  # fmt: skip
 
 
 def _rms(D):
     return float(np.sqrt(np.mean(np.sum(D**2, axis=1))))
+
+
+def plot(result: dict):
+    """Draw the figure from its result file (``result``: the JSON payload)."""
+    import matplotlib.pyplot as plt
+
+    cfg, data = result["config"], result["data"]
+    m, steps = cfg["workers"], cfg["steps"]
+    spreads = np.asarray(data["spreads"], dtype=float)
+    draws, snaps = data["draws"], data["dsgd"]
+    all_slopes = {nm: np.asarray([dr["slopes"][nm] for dr in draws], dtype=float) for nm in NAMES}
+    sp = np.asarray(snaps["spread"], dtype=float)
+
+    def f_(v):
+        return np.asarray(v, dtype=float)  # null (non-finite) -> nan
+
+    fig, axes = plt.subplots(1, 3, figsize=(16, 5))
+    for nm in NAMES:
+        col, lab = STYLE[nm]
+        for j, dr in enumerate(draws):
+            axes[0].loglog(spreads, f_(dr["residuals"][nm]), "-" if nm != "vs_gaussian" else "--", color=col, lw=0.7, alpha=0.7,
+                           label=f"{lab} (median slope {np.median(all_slopes[nm]):.3f})" if j == 0 else None)  # fmt: skip
+    ref = f_(draws[0]["residuals"]["with_hessian"])[-1]
+    axes[0].loglog(spreads, ref * (spreads / spreads[-1]) ** 3, "k:", lw=1, label="slope 3")
+    ref = f_(draws[0]["residuals"]["without_hessian"])[-1]
+    axes[0].loglog(spreads, ref * (spreads / spreads[-1]) ** 2, "k-.", lw=1, label="slope 2")
+    axes[0].set(title="A: log-cosh + double well, drawn points", xlabel="spread sqrt(tr Xi)", ylabel="residual norm")
+    qa = f_(data["quadratic"])
+    for i, nm in enumerate(("with_hessian", "without_hessian", "vs_gaussian")):
+        axes[1].loglog(qa[:, 0], np.maximum(qa[:, 1 + i], 1e-20), "o", ms=3, color=STYLE[nm][0], label=STYLE[nm][1])
+    axes[1].set(title=f"B: quadratic (worst relative {data['quadratic_worst_relative']:.1e})", xlabel="spread", ylabel="residual norm",
+                ylim=(1e-20, 1e-10))  # fmt: skip
+    for nm in NAMES:
+        axes[2].loglog(sp, f_(snaps[nm]), "o", ms=3, color=STYLE[nm][0], label=f"{STYLE[nm][1]} (slope {snaps['slopes'][nm]:.2f})")
+    axes[2].set(title=f"C: D-SGD iterates (ring, m={m}, {steps} steps)", xlabel="measured spread", ylabel="residual norm")
+    for ax in axes:
+        ax.legend(fontsize=7)
+    fig.suptitle("D-SGD ≈ average-direction SAM: residual orders" + (" (quick)" if result.get("quick") else ""))
+    fig.tight_layout()
+    return fig
 
 
 @register(
@@ -64,10 +109,10 @@ def _rms(D):
         "on a quadratic every residual is round-off",
         "on D-SGD iterates the same slopes hold and the Hessian term always helps",
     ),
+    plot=plot,
 )
 def sam_identity(quick: bool = False, progress=lambda msg: None) -> FigureResult:
     import jax
-    import matplotlib.pyplot as plt
 
     import algos
     import bounds
@@ -78,11 +123,11 @@ def sam_identity(quick: bool = False, progress=lambda msg: None) -> FigureResult
     p = nonconvex.logcosh_regression(m, d, CONFIG["samples_per_node"], key=CONFIG["problem_seed"],
                                      heterogeneity=CONFIG["heterogeneity"], sigma=CONFIG["sigma"])  # fmt: skip
     q = convex.quadratic(m, d, key=CONFIG["problem_seed"])
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(CONFIG["draw_seed"])
     spreads = np.asarray(cfg["spreads"], float)
     loss = jax.jit(p.objective)
     qloss = q.objective
-    names = ("with_hessian", "vs_gaussian", "without_hessian")
+    names = NAMES
     expected = {"with_hessian": 3.0, "vs_gaussian": 3.0, "without_hessian": 2.0}
     draws, quad, fail_a = [], [], []
     quad_worst = 0.0
@@ -110,7 +155,7 @@ def sam_identity(quick: bool = False, progress=lambda msg: None) -> FigureResult
     # panel C: D-SGD iterates
     W = mixing.metropolis(graphs.ring(m))
     # start next to x_ref (not on it: the engine flags growth of ||grad f||^2 past 1e8 x its start)
-    algo = algos.dsgd(p, W, cfg["step_sizes"][0], x0=np.asarray(p.x_ref) + 0.01 / np.sqrt(d))
+    algo = algos.dsgd(p, W, cfg["step_sizes"][0], x0=np.asarray(p.x_ref) + CONFIG["start_offset"] / np.sqrt(d))
     steps = CONFIG["steps"]
 
     def final_state(alpha, key):
@@ -145,30 +190,7 @@ def sam_identity(quick: bool = False, progress=lambda msg: None) -> FigureResult
               (not fail_c) and helps, {"slopes": dsgd_slopes, "failed": fail_c, "hessian_term_always_helps": helps}),
     ]  # fmt: skip
 
-    fig, axes = plt.subplots(1, 3, figsize=(16, 5))
-    style = {"with_hessian": ("#d62728", "with Hessian term"), "vs_gaussian": ("#1f77b4", "vs Gaussian average"),
-             "without_hessian": ("#7f7f7f", "without Hessian term")}  # fmt: skip
-    for nm in names:
-        col, lab = style[nm]
-        for j, dr in enumerate(draws):
-            axes[0].loglog(spreads, dr["residuals"][nm], "-" if nm != "vs_gaussian" else "--", color=col, lw=0.7, alpha=0.7,
-                           label=f"{lab} (median slope {np.median(all_slopes[nm]):.3f})" if j == 0 else None)  # fmt: skip
-    ref = draws[0]["residuals"]["with_hessian"][-1]
-    axes[0].loglog(spreads, ref * (spreads / spreads[-1]) ** 3, "k:", lw=1, label="slope 3")
-    ref = draws[0]["residuals"]["without_hessian"][-1]
-    axes[0].loglog(spreads, ref * (spreads / spreads[-1]) ** 2, "k-.", lw=1, label="slope 2")
-    axes[0].set(title="A: log-cosh + double well, drawn points", xlabel="spread sqrt(tr Xi)", ylabel="residual norm")
-    qa = np.asarray(quad)
-    for i, nm in enumerate(("with_hessian", "without_hessian", "vs_gaussian")):
-        axes[1].loglog(qa[:, 0], np.maximum(qa[:, 1 + i], 1e-20), "o", ms=3, color=style[nm][0], label=style[nm][1])
-    axes[1].set(title=f"B: quadratic (worst relative {quad_worst:.1e})", xlabel="spread", ylabel="residual norm", ylim=(1e-20, 1e-10))
-    for nm in names:
-        axes[2].loglog(sp, snaps[nm], "o", ms=3, color=style[nm][0], label=f"{style[nm][1]} (slope {dsgd_slopes[nm]:.2f})")
-    axes[2].set(title=f"C: D-SGD iterates (ring, m={m}, {steps} steps)", xlabel="measured spread", ylabel="residual norm")
-    for ax in axes:
-        ax.legend(fontsize=7)
-    fig.suptitle("D-SGD ≈ average-direction SAM: residual orders" + (" (quick)" if quick else ""))
-    fig.tight_layout()
-    data = {"spreads": spreads.tolist(), "draws": draws, "quadratic": quad, "dsgd": {**snaps, "slopes": dsgd_slopes}}
+    data = {"spreads": spreads.tolist(), "draws": draws, "quadratic": quad, "quadratic_worst_relative": quad_worst,
+            "dsgd": {**snaps, "slopes": dsgd_slopes}}
     config = {**{k: v for k, v in CONFIG.items() if k not in ("quick", "full")}, **cfg, "problem": p.describe()}
-    return FigureResult(figure=fig, data=data, config=config, claims=claims, seed=0)
+    return FigureResult(figure=None, data=data, config=config, claims=claims, seed=0)

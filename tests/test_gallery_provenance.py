@@ -70,22 +70,23 @@ def test_committed_pairs_are_consistent_and_strict():
         assert res["provenance"]["git"]["dirty"] is False, f"{name}: computed from a modified tree ({res['provenance']['git']['changed']})"
 
 
-#: The figure modules that existed when plots moved to the JSON (issue 8); figures added later may
-#: still use the old contract (the runner accepts both), these may not go back.
-REPLOTTABLE = ("gossip-weights", "convex-rates", "runtime-model", "consensus-tv", "dadao", "worst-case", "stackelberg",
-               "online-delays", "collab-mab", "disbe-lucb")
-
-
-def test_figures_keep_config_as_data_and_plot_from_their_json():
+def test_every_registered_figure_keeps_config_as_data_and_plots_from_its_json():
+    """The contract of reproduce._registry, for every figure of cli.FIGURE_MODULES (issue 8 converted the
+    first ten, issue 8c the other six; register() refuses a new one without plot= or CONFIG)."""
     import sys
 
     from reproduce import cli
 
     figs = cli.load_figures()
-    for name in REPLOTTABLE:
-        f = figs[name]
-        assert f.plot is not None, f"{name}: registered without plot="
-        assert isinstance(getattr(sys.modules[f.fn.__module__], "CONFIG", None), dict), f"{name}: no CONFIG dict in its module"
+    by_module = {}
+    for name, f in figs.items():
+        if f.fn.__module__ in cli.FIGURE_MODULES:
+            by_module.setdefault(f.fn.__module__, []).append(name)
+    assert set(by_module) == set(cli.FIGURE_MODULES), f"modules that register no figure: {sorted(set(cli.FIGURE_MODULES) - set(by_module))}"
+    for mod, names in by_module.items():
+        assert isinstance(getattr(sys.modules[mod], "CONFIG", None), dict), f"{mod}: no CONFIG dict in the module"
+        for name in names:
+            assert callable(figs[name].plot), f"{name}: registered without plot="
 
 
 def test_committed_results_redraw_from_their_json(tmp_path):

@@ -93,3 +93,28 @@ def test_quick_runs_never_write_the_gallery():
     with pytest.raises(SystemExit, match="gallery"):
         cli.run_figure("gossip-weights", quick=True, out_dir=cli.DEFAULT_OUT)
     assert cli.main(["run", "gossip-weights", "--quick", "--out", str(cli.DEFAULT_OUT)]) == 2
+
+
+def test_register_requires_plot_and_config(monkeypatch):
+    """A figure cannot skip the contract: register() needs plot= and a CONFIG dict in the module."""
+    import types
+
+    from reproduce._registry import register
+
+    def fn(quick=False, progress=None):
+        return None
+
+    mod = types.ModuleType("ratebench_test_contract")
+    monkeypatch.setitem(__import__("sys").modules, mod.__name__, mod)
+    fn.__module__ = mod.__name__
+    with pytest.raises(TypeError, match="has no CONFIG dict"):
+        register("test-contract", paper="none", claims=("c",), plot=lambda result: None)(fn)
+    mod.CONFIG = {"quick": {}, "full": {}}
+    with pytest.raises(TypeError, match=r"register\(\.\.\., plot=\) got None"):
+        register("test-contract", paper="none", claims=("c",))(fn)
+    assert "test-contract" not in REGISTRY
+    try:
+        register("test-contract", paper="none", claims=("c",), plot=lambda result: None)(fn)
+        assert REGISTRY["test-contract"].plot is not None
+    finally:
+        REGISTRY.pop("test-contract", None)
