@@ -59,7 +59,7 @@ from jax import lax
 from algos import _gossip
 from algos._core import Cost, is_concrete, make_algorithm
 from algos.consensus.gossip import default_x0
-from algos.convex._common import check_problem_and_W
+from algos._errors import check_problem_and_W
 from problems.convex import consensus_metrics
 from algos._errors import StepSizeError
 from problems import mixing

@@ -75,7 +75,7 @@ def resolve(step_size, *, default: float, limit: float, fn: str, rule: str, chec
         return jnp.asarray(float(default))
     if not is_concrete(step_size):
         return step_size
-    value = float(np.asarray(step_size))
+    value = concrete_scalar(step_size, "step_size", fn)
     if check and not (0.0 < value < limit):
         raise StepSizeError(
             f"algos.{fn}: step_size={value:.6g} is outside the range (0, {limit:.6g}) in which the theory holds "
@@ -83,6 +83,25 @@ def resolve(step_size, *, default: float, limit: float, fn: str, rule: str, chec
             "or pass check=False to run it anyway"
         )
     return jnp.asarray(value)
+
+
+def concrete_scalar(value, name: str, fn: str) -> float:
+    """A concrete hyperparameter as a float: a real scalar (not a string, not an array of several
+    values: sweeps go through ``jax.vmap``), finite (``StepSizeError`` for NaN or inf)."""
+    if isinstance(value, (str, bytes, bool)) or value is None:
+        raise TypeError(f"algos.{fn}: {name} must be a number, got {type(value).__name__} {value!r}; pass a float such as 0.01")
+    arr = np.asarray(value)
+    if arr.ndim != 0:
+        raise TypeError(
+            f"algos.{fn}: {name} must be a scalar, got an array of shape {arr.shape}; to sweep several values, "
+            f"jax.vmap over the factory and run (README: sweeps), e.g. jax.vmap(lambda a: algos.run(algos.{fn}(p, W, a), 0, 500))(values)"
+        )
+    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise TypeError(f"algos.{fn}: {name} must be a real number, got dtype {arr.dtype}; pass a float such as 0.01")
+    v = float(arr)
+    if not np.isfinite(v):
+        raise StepSizeError(f"algos.{fn}: {name} must be finite, got {v}; pass a finite positive number (or None for the default)")
+    return v
 
 
 def initial_point(problem, x0, fn: str):
@@ -94,7 +113,11 @@ def initial_point(problem, x0, fn: str):
     if X0.shape == (d,):
         X0 = jnp.broadcast_to(X0, (n, d))
     if X0.shape != (n, d):
-        raise ValueError(f"algos.{fn}: x0 must have shape (n_nodes, dim) = ({n}, {d}) or (dim,), got {X0.shape}")
+        raise ValueError(
+            f"algos.{fn}: x0 must have shape (n_nodes, dim) = ({n}, {d}) or (dim,), got {X0.shape}; pass an array of that shape"
+        )
+    if is_concrete(X0) and not bool(jnp.all(jnp.isfinite(X0))):
+        raise ValueError(f"algos.{fn}: x0 must be finite, but it has NaN or inf entries; pass a finite starting point (or None for zeros)")
     return X0.astype(jnp.result_type(problem.x_star))
 
 
@@ -121,6 +144,7 @@ def step_size_factory(build, name: str, problem, W, step_size, x0, *, check: boo
     W = check_problem_and_W(problem, W, name)
     check_problem_constants(problem)
     spec = spectrum(W)  # once per factory: the default, the limit and the bounds read it
+    mixing.check_mixes(W, name, spectrum=spec)
     if step_size is None or (check and is_concrete(step_size)):
         default, limit = default_fn(problem, spec), limit_fn(problem, spec)
     else:
