@@ -117,3 +117,8 @@ __all__ = [
     "collab_group_regret",
     "log_growth_check",
 ]
+
+# issue 8: float32 rate checks warn with this category (bounds.compare)
+from bounds._check import PrecisionWarning  # noqa: E402
+
+__all__ += ["PrecisionWarning"]
