@@ -64,3 +64,8 @@ __all__ = [
     "disbe_lucb",
     "decbe_lucb",
 ]
+
+# issue 8: the public module of structured gossip operators (``algos.operators.from_matrix``)
+from algos import operators  # noqa: E402
+
+__all__ += ["operators"]

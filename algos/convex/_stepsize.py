@@ -5,8 +5,11 @@ choice derived from ``L`` and the spectrum of ``W``) and a *limit* (the range in
 which the method's guarantee, or its worst-case stability on quadratics, holds).
 This module turns ``step_size=None`` into the default and rejects concrete step
 sizes outside ``(0, limit)`` with :class:`bounds.StepSizeError` unless the
-caller passes ``check=False``. Traced step sizes (inside ``jax.vmap``) are never
-validated: their value is unknown at trace time.
+caller passes ``check=False``. Traced step sizes (inside ``jax.vmap``) cannot
+raise, their value being unknown at trace time: with ``check=True`` one outside
+``(0, limit)`` is replaced by NaN, so that run is flagged ``diverged`` at step 1
+(its own flag in a vmapped batch) while the others run; ``check=False`` runs
+every value as given.
 """
 
 from __future__ import annotations
@@ -145,11 +148,16 @@ def step_size_factory(build, name: str, problem, W, step_size, x0, *, check: boo
     check_problem_constants(problem)
     spec = spectrum(W)  # once per factory: the default, the limit and the bounds read it
     mixing.check_mixes(W, name, spectrum=spec)
-    if step_size is None or (check and is_concrete(step_size)):
+    if step_size is None or check:
         default, limit = default_fn(problem, spec), limit_fn(problem, spec)
     else:
         default = limit = None
     alpha = resolve(step_size, default=default, limit=limit, fn=name, rule=rule, check=check)
+    if check and not is_concrete(alpha):
+        # a traced step size (jax.vmap / jit sweep) cannot raise: outside (0, limit) it becomes NaN, so
+        # the run is flagged diverged at its first step (trace.diverged, trace.diverged_at == 1), the
+        # per-run analogue of StepSizeError; check=False runs it as given
+        alpha = jnp.where((alpha > 0) & (alpha < limit), alpha, jnp.nan)
     W_param = op if op is not None else jnp.asarray(W)
     params = {"problem": problem, "W": W_param, "alpha": alpha, "x0": initial_point(problem, x0, name)}
     return make_algorithm(
