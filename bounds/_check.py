@@ -47,7 +47,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from algos._errors import StepSizeError
+from algos import StepSizeError  # defined once (algos._errors): algos.StepSizeError is bounds.StepSizeError
 
 __all__ = [
     "Bound",
