@@ -14,13 +14,13 @@ Every outcome is classified by :func:`outcome`:
 
 ``python tests/test_bad_inputs.py`` prints the count and every case that is not ``clear``.
 
-Counts (``python tests/test_bad_inputs.py``; 117 cases):
+Counts (``python tests/test_bad_inputs.py``; 119 cases):
 
 * before the fixes of issue 8 (main at bc7c15c, run with ``RATEBENCH_CATALOGUE_BEFORE=1``, which
   does not run the two forced exact SDPs on ``complete(300)``: without a size guard they allocate a
   16 GB Newton matrix (run here, the process was killed for memory), so they count as silent):
-  71 clear, 16 raw, 21 silent, 9 misleading;
-* after: 117 clear, 0 raw, 0 silent, 0 misleading.
+  71 clear, 18 raw, 21 silent, 9 misleading (the two raw progress cases: the argument did not exist);
+* after: 119 clear, 0 raw, 0 silent, 0 misleading.
 
 Judged by the classifier, not by hand: "raw" means the last traceback frame is outside this
 repository or is a call rather than a ``raise`` (a C extension raised); the required words are
@@ -166,6 +166,12 @@ def _float32_compare():
     return bounds.compare(tr, bounds.instance(algos.extra(p, W, step_size=0.05)))
 
 
+def _sdp_progress():
+    events = []
+    mixing.fastest_mixing(graphs.ring(6), progress=events.append)
+    return events
+
+
 def _metropolis_weights_bad_adjacency():
     a = np.zeros((4, 4), dtype=bool)
     a[0, 1] = True  # asymmetric
@@ -232,6 +238,9 @@ def _cases() -> list[Case]:
              MemoryError, ("44850 edges", "GB", "first_order")))  # fmt: skip
     add(Case("mixing.fastest_averaging(complete(300), solver='clarabel')", lambda: mixing.fastest_averaging(graphs.complete(300), solver="clarabel"),
              MemoryError, ("44850 edges", "GB", "first_order")))  # fmt: skip
+    add(Case("mixing.fastest_mixing(progress=5)", lambda: mixing.fastest_mixing(graphs.ring(6), progress=5), TypeError, ("progress", "callable")))
+    add(Case("mixing.fastest_mixing(progress=list.append) reports", _sdp_progress, check=lambda ev: ev[0]["event"] == "start"
+             and ev[0]["edges"] == 6 and any("iteration" in e for e in ev[1:])))  # fmt: skip
     add(Case("mixing.fastest_mixing(networkx graph)", lambda: mixing.fastest_mixing(nx.cycle_graph(6)), TypeError, ("Graph", "from_networkx")))
     # --- problems -----------------------------------------------------------------------------
     q = convex.quadratic
