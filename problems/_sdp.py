@@ -858,6 +858,9 @@ def predicted_ipm_cost(n: int, m: int) -> dict:
     }
 
 
+#: An exact solve predicted to take longer than this (seconds) warns when no ``progress`` is given.
+SLOW_SOLVE_SECONDS = 10.0
+
 #: Fraction of the machine's available memory an exact path may be predicted to use before
 #: :func:`check_size` refuses it (the rest is left to the process and the system).
 MEMORY_FRACTION = 0.5
@@ -886,8 +889,11 @@ def predicted_memory_bytes(path: str, n: int, m: int) -> float:
     ``"ipm"``: the dense ``m x m`` float64 Newton matrix and its Cholesky factor (``2 * 8 m^2``)
     plus the dense ``n x n`` blocks. ``"clarabel"``: an interior point on two PSD cones of side
     ``~n``, whose Nesterov–Todd scalings are dense ``N x N`` with ``N = n(n+1)/2`` (``2 * 8 N^2``).
-    ``"scs"`` (first-order ADMM) and ``"first_order"``: a few dense ``n x n`` arrays and the
-    sparse data, ``O(n^2 + m)``.
+    ``"scs"`` (first-order ADMM): a few dense ``n x n`` arrays and the sparse data. ``"first_order"``:
+    dominated by the certificate's LP over cluster vectors, ``O(m k)`` with ``k <= n`` vectors on a
+    degenerate spectrum; modelled as ``80 m n`` bytes from two measurements here (FMMC on
+    ``complete(120)`` and ``complete(200)``: peak RSS 354 and 534 MB, about 14 KB more per edge,
+    i.e. ``~9 x 8 n`` bytes per edge at ``n = 200``).
     """
     n, m = int(n), max(int(m), 1)
     dense = 8.0 * 16 * n * n
@@ -896,7 +902,7 @@ def predicted_memory_bytes(path: str, n: int, m: int) -> float:
     if path == "clarabel":
         N = n * (n + 1) / 2
         return 2 * 8.0 * N * N + dense
-    return dense + 64.0 * m * n if path == "scs" else dense + 64.0 * m
+    return dense + 64.0 * m if path == "scs" else dense + 80.0 * m * n
 
 
 class SDPSizeError(SDPSolveError, MemoryError):
@@ -914,6 +920,12 @@ def check_size(kind: str, path: str, n: int, m: int) -> None:
     if need > MEMORY_FRACTION * have:
         secs = predicted_ipm_cost(n, m)["seconds"] if path == "ipm" else None
         when = f", about {secs:.3g} s" if secs is not None else ""
+        if path == "first_order":
+            raise SDPSizeError(
+                f"{kind.upper()} on a graph with {n} nodes and {m} edges: even the first-order path would need about "
+                f"{need / 1e9:.3g} GB (predicted, problems._sdp.predicted_memory_bytes), more than {MEMORY_FRACTION:g} x "
+                f"the {have / 1e9:.3g} GB available; use a sparser graph, or a local rule such as mixing.metropolis(g)"
+            )
         raise SDPSizeError(
             f"{kind.upper()} on a graph with {n} nodes and {m} edges: the exact {path!r} path would need about "
             f"{need / 1e9:.3g} GB{when} (predicted, problems._sdp.predicted_memory_bytes), more than "
@@ -980,7 +992,18 @@ def _dispatch(kind, n, edges, solver, tol, return_certificate, time_limit_s=None
         cost = predicted_ipm_cost(n, m)
         progress(dict(path=path, event="start", n=n, edges=m, predicted_bytes=predicted_memory_bytes(path, n, m),
                       predicted_ipm_seconds=cost["seconds"]))  # fmt: skip
+    exact = not (solver == "first_order" or auto_first_order) and solver != "scs"
+    predicted_s = predicted_ipm_cost(n, m)["seconds"]
+    if progress is None and exact and predicted_s > SLOW_SOLVE_SECONDS:
+        warnings.warn(
+            f"{kind.upper()} on {n} nodes and {m} edges: the exact interior point is predicted to take about "
+            f"{predicted_s:.0f} s (m^3 scaling from a measured reference; it can be several times longer); pass "
+            "progress=print to follow it, or solver='first_order' for a certified first-order solve",
+            UserWarning,
+            stacklevel=4,
+        )
     if solver == "first_order" or auto_first_order:
+        check_size(kind, "first_order", n, m)
         return _solve_first_order(kind, n, ei, ej, tol, t0, return_certificate, time_limit_s, progress)
     if solver == "ipm":
         check_size(kind, "ipm", n, m)
