@@ -298,7 +298,8 @@ def _select(T: np.ndarray, mod: np.ndarray, rho: float) -> np.ndarray:
     return _select_mask(T, mod <= rho * (1.0 + _MERGE) + 1e-300)
 
 
-def exact_spectrum(algo, *, key=0, warmup: int = 2, tol: float = 1e-9, affine_tol: float = 1e-7) -> ExactSpectrum:
+def exact_spectrum(algo, *, key=0, warmup: int = 2, tol: float = 1e-9, affine_tol: float = 1e-7,
+                   require_deterministic: bool = False) -> ExactSpectrum:  # fmt: skip
     """Iteration-matrix spectrum of ``algo`` on its (quadratic) problem; see the module docstring.
 
     Args:
@@ -310,8 +311,10 @@ def exact_spectrum(algo, *, key=0, warmup: int = 2, tol: float = 1e-9, affine_to
         affine_tol: maximal relative residual of the affine check.
 
     Raises:
-        ValueError: if the step is not affine in the state (non-quadratic problem), or depends on the
-            random key (gradient noise: a stochastic method such as D-SGD on a problem with ``sigma > 0``).
+        ValueError: if the step is not affine in the state (non-quadratic problem), or, with
+            ``require_deterministic`` (what :func:`exact_rate` passes), depends on the random key
+            (gradient noise: D-SGD on a problem with ``sigma > 0``; with a fixed key such a step is
+            still affine, with the noise-free ``J``, which is what this function returns otherwise).
         TypeError: ``algo`` is not an :class:`algos.Algorithm`.
     """
     from algos import Algorithm
@@ -337,7 +340,7 @@ def exact_spectrum(algo, *, key=0, warmup: int = 2, tol: float = 1e-9, affine_to
                                        np.asarray(f_s, dtype=np.float64), float(resid), float(key_resid))  # fmt: skip
     J = np.asarray(J, dtype=np.float64)
     resid = float(resid)
-    if not float(key_resid) <= affine_tol:
+    if require_deterministic and not float(key_resid) <= affine_tol:
         sigma = getattr((algo.params or {}).get("problem"), "sigma", None)
         raise ValueError(
             f"exact_rate: one step of {algo.name!r} depends on its random key (relative change {float(key_resid):.3g} "
@@ -373,5 +376,11 @@ def exact_rate(algo, *, key=0, warmup: int = 2, tol: float = 1e-9) -> float:
         >>> p = convex.quadratic(16, 5, L=10.0, mu=1.0, key=0)
         >>> W = mixing.metropolis(graphs.ring(16))
         >>> r_star = exact_rate(algos.extra(p, W, step_size=0.05))
+
+    Raises:
+        ValueError: the step is not affine in the state (a non-quadratic problem), or it is
+            stochastic (depends on its random key: D-SGD on a problem with ``sigma > 0``), where no
+            exact rate of the run exists.
+        TypeError: ``algo`` is not an :class:`algos.Algorithm`.
     """
-    return exact_spectrum(algo, key=key, warmup=warmup, tol=tol).rate
+    return exact_spectrum(algo, key=key, warmup=warmup, tol=tol, require_deterministic=True).rate
