@@ -148,12 +148,14 @@ def step_size_factory(build, name: str, problem, W, step_size, x0, *, check: boo
     check_problem_constants(problem)
     spec = spectrum(W)  # once per factory: the default, the limit and the bounds read it
     mixing.check_mixes(W, name, spectrum=spec)
-    if step_size is None or check:
+    if step_size is None or (check and is_concrete(step_size)):
         default, limit = default_fn(problem, spec), limit_fn(problem, spec)
-    else:
+    elif check and is_concrete(problem.L) and is_concrete(problem.mu):  # traced step size, concrete constants
+        default, limit = None, limit_fn(problem, spec)
+    else:  # check=False, or the constants are traced too (a vmap over problems): nothing to compare with
         default = limit = None
     alpha = resolve(step_size, default=default, limit=limit, fn=name, rule=rule, check=check)
-    if check and not is_concrete(alpha):
+    if check and not is_concrete(alpha) and limit is not None:
         # a traced step size (jax.vmap / jit sweep) cannot raise: outside (0, limit) it becomes NaN, so
         # the run is flagged diverged at its first step (trace.diverged, trace.diverged_at == 1), the
         # per-run analogue of StepSizeError; check=False runs it as given
