@@ -12,11 +12,38 @@ import numpy as np
 
 from problems._checks import integer, real, seed  # noqa: F401  (re-exported for the families)
 
-__all__ = ["StepSizeError", "check_problem_and_W", "integer", "real", "seed"]
+__all__ = ["StepSizeError", "check_problem_and_W", "concrete_scalar", "scalars", "integer", "real", "seed"]
 
 
 class StepSizeError(ValueError):
     """A hyperparameter lies outside the range in which the method (or its theorem) is valid."""
+
+
+def concrete_scalar(value, name: str, fn: str) -> float:
+    """A concrete hyperparameter as a float: a real scalar (not a string, not an array of several
+    values: sweeps go through ``jax.vmap``), finite (``StepSizeError`` for NaN or inf)."""
+    if isinstance(value, (str, bytes, bool)) or value is None:
+        raise TypeError(f"algos.{fn}: {name} must be a number, got {type(value).__name__} {value!r}; pass a float such as 0.01")
+    arr = np.asarray(value)
+    if arr.ndim != 0:
+        raise TypeError(
+            f"algos.{fn}: {name} must be a scalar, got an array of shape {arr.shape}; to sweep several values, "
+            f"jax.vmap over the factory and run (README: sweeps), e.g. jax.vmap(lambda a: algos.run(algos.{fn}(p, W, a), 0, 500))(values)"
+        )
+    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise TypeError(f"algos.{fn}: {name} must be a real number, got dtype {arr.dtype}; pass a float such as 0.01")
+    v = float(arr)
+    if not np.isfinite(v):
+        raise StepSizeError(f"algos.{fn}: {name} must be finite, got {v}; pass a finite positive number (or None for the default)")
+    return v
+
+
+def scalars(fn: str, **values) -> tuple:
+    """The factory's scalar hyperparameters, in the order given: ``None`` and traced values unchanged,
+    concrete ones through :func:`concrete_scalar` (a string, an array or NaN is refused by name)."""
+    from algos._core import is_concrete
+
+    return tuple(v if v is None or not is_concrete(v) else concrete_scalar(v, k, fn) for k, v in values.items())
 
 
 def check_problem_and_W(problem, W, fn: str) -> np.ndarray:

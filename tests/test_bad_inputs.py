@@ -14,13 +14,14 @@ Every outcome is classified by :func:`outcome`:
 
 ``python tests/test_bad_inputs.py`` prints the count and every case that is not ``clear``.
 
-Counts (``python tests/test_bad_inputs.py``; 119 cases):
+Counts (``python tests/test_bad_inputs.py``; 127 cases):
 
 * before the fixes of issue 8 (main at bc7c15c, run with ``RATEBENCH_CATALOGUE_BEFORE=1``, which
   does not run the two forced exact SDPs on ``complete(300)``: without a size guard they allocate a
   16 GB Newton matrix (run here, the process was killed for memory), so they count as silent):
-  71 clear, 18 raw, 21 silent, 9 misleading (the two raw progress cases: the argument did not exist);
-* after: 119 clear, 0 raw, 0 silent, 0 misleading.
+  71 clear, 25 raw, 21 silent, 10 misleading (two of the raw are the ``progress=`` cases: the argument did
+  not exist);
+* after: 127 clear, 0 raw, 0 silent, 0 misleading.
 
 Judged by the classifier, not by hand: "raw" means the last traceback frame is outside this
 repository or is a call rather than a ``raise`` (a C extension raised); the required words are
@@ -278,6 +279,11 @@ def _cases() -> list[Case]:
     add(Case("algos.dsgd(step_size=10)", lambda: algos.dsgd(p, W, 10.0), algos.StepSizeError, ("step_size", "range")))
     add(Case("algos.msda(momentum=2)", lambda: algos.msda(p, W, momentum=2.0), algos.StepSizeError, ("momentum", "[0, 1)")))
     add(Case("algos.apapc(tau=2)", lambda: algos.apapc(p, W, tau=2.0), algos.StepSizeError, ("tau", "(0, 1]")))
+    for fac in ("msda", "apapc", "opapc"):
+        add(Case(f"algos.{fac}(step_size=array)", lambda fac=fac: getattr(algos, fac)(p, W, step_size=np.array([0.01, 0.02])), TypeError, ("step_size", "scalar")))
+        add(Case(f"algos.{fac}(step_size='0.01')", lambda fac=fac: getattr(algos, fac)(p, W, step_size="0.01"), TypeError, ("step_size", "number")))
+    add(Case("algos.heavy_ball_gossip(step_size=nan)", lambda: algos.heavy_ball_gossip(convex.averaging(N, 3), W, step_size=float("nan")), ValueError, ("step_size|h", "finite")))
+    add(Case("algos.heavy_ball_gossip(momentum='0.5')", lambda: algos.heavy_ball_gossip(convex.averaging(N, 3), W, momentum="0.5"), TypeError, ("momentum", "number")))
     add(Case("algos.dadao(q, 'ring')", lambda: algos.dadao(convex.least_squares(4, 2, 10, reg=0.0), "ring"), TypeError, ("Graph",)))
     add(Case("algos.adom_plus(q, dense W)", lambda: algos.adom_plus(convex.least_squares(N, 2, 10, reg=0.0), "W"), TypeError, ("MixingSequence|sequence",)))
     add(Case("algos.delayed_dual_averaging('x')", lambda: algos.delayed_dual_averaging("x"), TypeError, ("OnlineProblem",)))

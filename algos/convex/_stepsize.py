@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from algos._core import is_concrete  # noqa: F401  (re-exported)
-from algos._errors import StepSizeError
+from algos._errors import StepSizeError, concrete_scalar  # noqa: F401  (concrete_scalar re-exported)
 from problems import mixing
 from problems.convex import check_constants
 
@@ -86,25 +86,6 @@ def resolve(step_size, *, default: float, limit: float, fn: str, rule: str, chec
             "or pass check=False to run it anyway"
         )
     return jnp.asarray(value)
-
-
-def concrete_scalar(value, name: str, fn: str) -> float:
-    """A concrete hyperparameter as a float: a real scalar (not a string, not an array of several
-    values: sweeps go through ``jax.vmap``), finite (``StepSizeError`` for NaN or inf)."""
-    if isinstance(value, (str, bytes, bool)) or value is None:
-        raise TypeError(f"algos.{fn}: {name} must be a number, got {type(value).__name__} {value!r}; pass a float such as 0.01")
-    arr = np.asarray(value)
-    if arr.ndim != 0:
-        raise TypeError(
-            f"algos.{fn}: {name} must be a scalar, got an array of shape {arr.shape}; to sweep several values, "
-            f"jax.vmap over the factory and run (README: sweeps), e.g. jax.vmap(lambda a: algos.run(algos.{fn}(p, W, a), 0, 500))(values)"
-        )
-    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
-        raise TypeError(f"algos.{fn}: {name} must be a real number, got dtype {arr.dtype}; pass a float such as 0.01")
-    v = float(arr)
-    if not np.isfinite(v):
-        raise StepSizeError(f"algos.{fn}: {name} must be finite, got {v}; pass a finite positive number (or None for the default)")
-    return v
 
 
 def initial_point(problem, x0, fn: str):
