@@ -46,12 +46,13 @@ def scalars(fn: str, **values) -> tuple:
     return tuple(v if v is None or not is_concrete(v) else concrete_scalar(v, k, fn) for k, v in values.items())
 
 
-def check_problem_and_W(problem, W, fn: str) -> np.ndarray:
+def check_problem_and_W(problem, W, fn: str, *, mixes: bool = True) -> np.ndarray:
     """Validate the (problem, W) pair of a factory; returns W as float64 NumPy.
 
     ``problem`` must be a :class:`problems.convex.Problem`; ``W`` a symmetric doubly stochastic
     matrix (or a structured :class:`algos.operators.GossipOperator`) on ``problem.n_nodes``
-    nodes whose support is connected (:func:`problems.mixing.check_mixes`).
+    nodes whose support is connected (:func:`problems.mixing.check_mixes`; skipped with
+    ``mixes=False``, what the step-size methods pass for ``check=False``).
     """
     from problems import mixing
     from problems.convex import Problem
@@ -71,5 +72,6 @@ def check_problem_and_W(problem, W, fn: str) -> np.ndarray:
             f"algos.{fn}: W is {W.shape[0]}x{W.shape[0]} but the problem has {problem.n_nodes} nodes; "
             "build W on a graph with one node per local function"
         )
-    mixing.check_mixes(W, fn)
+    if mixes:
+        mixing.check_mixes(W, fn)
     return W

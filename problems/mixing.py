@@ -334,7 +334,7 @@ def check_mixing(W, g: Graph | None = None, *, nonnegative: bool = False, atol: 
     return W
 
 
-def check_mixes(W, fn: str | None = None, *, spectrum: "Spectrum | None" = None, name: str = "W") -> None:
+def check_mixes(W, fn: str | None = None, *, spectrum: "Spectrum | None" = None, name: str = "W", extra: str = "") -> None:
     """Raise unless the gossip ``x <- W x`` reaches consensus on every connected piece at once.
 
     Two checks, shared by every factory that takes a static ``W``: the support of ``W`` (its
@@ -359,12 +359,12 @@ def check_mixes(W, fn: str | None = None, *, spectrum: "Spectrum | None" = None,
         what = "it is diagonal (no node talks to another)" if not off.any() else f"its support splits the nodes into {pieces} disconnected groups"
         raise MixingMatrixError(
             f"{where}{name} does not mix: {what}, so the nodes never reach consensus and the method would stall "
-            f"silently; pass W of a connected graph, e.g. mixing.metropolis(graphs.ring({n}))"
+            f"silently; pass W of a connected graph, e.g. mixing.metropolis(graphs.ring({n})){extra}"
         )
     if spectrum is not None and not spectrum.l_min > 1e-12:
         raise MixingMatrixError(
             f"{where}{name} does not mix: lambda_2({name}) = {spectrum.lambda_2:.6g} (1 - lambda_2 = {spectrum.l_min:.3g}), so "
-            f"consensus is never reached; pass W of a connected graph with positive weights, e.g. mixing.metropolis(g)"
+            f"consensus is never reached; pass W of a connected graph with positive weights, e.g. mixing.metropolis(g){extra}"
         )
 
 

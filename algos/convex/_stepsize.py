@@ -125,10 +125,11 @@ def step_size_factory(build, name: str, problem, W, step_size, x0, *, check: boo
     from algos.convex._common import check_problem_and_W, convex_metrics
 
     op = W if isinstance(W, GossipOperator) else None  # structured gossip: kept as the operator
-    W = check_problem_and_W(problem, W, name)
+    W = check_problem_and_W(problem, W, name, mixes=check)
     check_problem_constants(problem)
     spec = spectrum(W)  # once per factory: the default, the limit and the bounds read it
-    mixing.check_mixes(W, name, spectrum=spec)
+    if check:  # check=False runs a W that does not mix too (e.g. W = I: every node runs alone)
+        mixing.check_mixes(W, name, spectrum=spec, extra=" (or check=False to run it anyway)")
     if step_size is None or (check and is_concrete(step_size)):
         default, limit = default_fn(problem, spec), limit_fn(problem, spec)
     elif check and is_concrete(problem.L) and is_concrete(problem.mu):  # traced step size, concrete constants
