@@ -909,14 +909,26 @@ class SDPSizeError(SDPSolveError, MemoryError):
     """The chosen exact path would need more memory than the machine has (checked before solving)."""
 
 
+#: A forced exact interior point predicted to take longer than this (seconds) is refused too.
+EXACT_MAX_SECONDS = 3600.0
+
+
 def check_size(kind: str, path: str, n: int, m: int) -> None:
-    """Refuse an exact solve predicted to exhaust memory, before allocating anything.
+    """Refuse a solve predicted to exhaust memory (or an exact IPM predicted to run for more than
+    ``EXACT_MAX_SECONDS``), before allocating anything.
 
     Raises:
         SDPSizeError (a ``MemoryError``): naming the size, the prediction and the alternatives.
     """
     need = predicted_memory_bytes(path, n, m)
     have = available_memory_bytes()
+    secs_ipm = predicted_ipm_cost(n, m)["seconds"]
+    if path in ("ipm", "clarabel") and secs_ipm > EXACT_MAX_SECONDS:
+        raise SDPSizeError(
+            f"{kind.upper()} on a graph with {n} nodes and {m} edges: the exact {path!r} path is predicted to take about "
+            f"{secs_ipm:.3g} s and {need / 1e9:.3g} GB (problems._sdp.predicted_ipm_cost / predicted_memory_bytes), past "
+            f"{EXACT_MAX_SECONDS:g} s. Use solver='first_order' (certified gap; solver='auto' picks it), or a sparser graph"
+        )
     if need > MEMORY_FRACTION * have:
         secs = predicted_ipm_cost(n, m)["seconds"] if path == "ipm" else None
         when = f", about {secs:.3g} s" if secs is not None else ""
@@ -994,7 +1006,7 @@ def _dispatch(kind, n, edges, solver, tol, return_certificate, time_limit_s=None
                       predicted_ipm_seconds=cost["seconds"]))  # fmt: skip
     exact = not (solver == "first_order" or auto_first_order) and solver != "scs"
     predicted_s = predicted_ipm_cost(n, m)["seconds"]
-    if progress is None and exact and predicted_s > SLOW_SOLVE_SECONDS:
+    if progress is None and exact and SLOW_SOLVE_SECONDS < predicted_s <= EXACT_MAX_SECONDS:  # beyond: refused
         warnings.warn(
             f"{kind.upper()} on {n} nodes and {m} edges: the exact interior point is predicted to take about "
             f"{predicted_s:.0f} s (m^3 scaling from a measured reference; it can be several times longer); pass "

@@ -14,14 +14,14 @@ Every outcome is classified by :func:`outcome`:
 
 ``python tests/test_bad_inputs.py`` prints the count and every case that is not ``clear``.
 
-Counts (``python tests/test_bad_inputs.py``; 128 cases):
+Counts (``python tests/test_bad_inputs.py``; 129 cases):
 
 * before the fixes of issue 8 (main at bc7c15c, run with ``RATEBENCH_CATALOGUE_BEFORE=1``, which
   does not run the two forced exact SDPs on ``complete(300)``: without a size guard they allocate a
   16 GB Newton matrix (run here, the process was killed for memory), so they count as silent):
-  72 clear, 25 raw, 21 silent, 10 misleading (two of the raw are the ``progress=`` cases: the argument did
-  not exist);
-* after: 128 clear, 0 raw, 0 silent, 0 misleading.
+  72 clear, 26 raw, 21 silent, 10 misleading (three of the raw are cases of what did not exist: the two
+  ``progress=`` cases and the memory guard's ``available_memory_bytes``);
+* after: 129 clear, 0 raw, 0 silent, 0 misleading.
 
 Judged by the classifier, not by hand: "raw" means the last traceback frame is outside this
 repository or is a call rather than a ``raise`` (a C extension raised); the required words are
@@ -173,6 +173,18 @@ def _sdp_progress():
     return events
 
 
+def _sdp_memory_guard():
+    """The memory rule alone, on a machine with 1 GB available (patched, so the case is machine-independent)."""
+    from problems import _sdp
+
+    saved = _sdp.available_memory_bytes
+    _sdp.available_memory_bytes = lambda: 1e9
+    try:
+        _sdp.check_size("fmmc", "ipm", 200, 8000)  # 2 x 8 x 8000^2 = 1.0 GB > 0.5 x 1 GB; ~1900 s predicted
+    finally:
+        _sdp.available_memory_bytes = saved
+
+
 def _metropolis_weights_bad_adjacency():
     a = np.zeros((4, 4), dtype=bool)
     a[0, 1] = True  # asymmetric
@@ -242,6 +254,7 @@ def _cases() -> list[Case]:
     add(Case("mixing.fastest_mixing(progress=5)", lambda: mixing.fastest_mixing(graphs.ring(6), progress=5), TypeError, ("progress", "callable")))
     add(Case("mixing.fastest_mixing(progress=list.append) reports", _sdp_progress, check=lambda ev: ev[0]["event"] == "start"
              and ev[0]["edges"] == 6 and any("iteration" in e for e in ev[1:])))  # fmt: skip
+    add(Case("SDP memory guard (1 GB available)", _sdp_memory_guard, MemoryError, ("8000 edges", "GB available", "first_order")))
     add(Case("mixing.fastest_mixing(networkx graph)", lambda: mixing.fastest_mixing(nx.cycle_graph(6)), TypeError, ("Graph", "from_networkx")))
     # --- problems -----------------------------------------------------------------------------
     q = convex.quadratic
