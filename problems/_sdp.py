@@ -890,10 +890,11 @@ def predicted_memory_bytes(path: str, n: int, m: int) -> float:
     plus the dense ``n x n`` blocks. ``"clarabel"``: an interior point on two PSD cones of side
     ``~n``, whose Nesterov–Todd scalings are dense ``N x N`` with ``N = n(n+1)/2`` (``2 * 8 N^2``).
     ``"scs"`` (first-order ADMM): a few dense ``n x n`` arrays and the sparse data. ``"first_order"``:
-    dominated by the certificate's LP over cluster vectors, ``O(m k)`` with ``k <= n`` vectors on a
-    degenerate spectrum; modelled as ``80 m n`` bytes from two measurements here (FMMC on
-    ``complete(120)`` and ``complete(200)``: peak RSS 354 and 534 MB, about 14 KB more per edge,
-    i.e. ``~9 x 8 n`` bytes per edge at ``n = 200``).
+    dominated by the certificate's LP over the cluster vectors, ``O(m k)`` with at most
+    ``k = 2 max(2, min(n // 4, KMAX))`` vectors (``problems._sdp_first_order``, ``KMAX = 48``), plus dense
+    ``n x n`` blocks; modelled as ``128 m k`` bytes, the slope of two measurements here (FMMC on
+    ``complete(120)`` and ``complete(200)``, ``k = 60`` and ``96``: peak RSS 354 and 534 MB, i.e.
+    ``121 m k`` bytes above a ~300 MB interpreter).
     """
     n, m = int(n), max(int(m), 1)
     dense = 8.0 * 16 * n * n
@@ -902,7 +903,14 @@ def predicted_memory_bytes(path: str, n: int, m: int) -> float:
     if path == "clarabel":
         N = n * (n + 1) / 2
         return 2 * 8.0 * N * N + dense
-    return dense + 64.0 * m if path == "scs" else dense + 80.0 * m * n
+    if path == "scs":
+        return dense + 64.0 * m
+    from problems import _sdp_first_order as fo
+
+    k = 2 * max(2, min(n // 4, fo.KMAX))
+    # dense eigh (n x n blocks) only up to fo.DENSE_EIG_MAX nodes; beyond, sparse blocks of k vectors
+    small = dense if n <= fo.DENSE_EIG_MAX else 8.0 * 8 * n * k
+    return small + 128.0 * m * k
 
 
 class SDPSizeError(SDPSolveError, MemoryError):
