@@ -3,8 +3,9 @@
 The python blocks are taken from ``README.md`` itself (the tour, the algorithms/bounds block and
 the sweep over step sizes) and run in a fresh interpreter, so a README that drifts from the code
 fails here. The sweep's flags are then checked: every run whose step size lies outside EXTRA's
-range is flagged ``diverged``, and no flagged run has a finite final value. About 25 s on two
-cores (two SDPs on a 16-node ring, an exact rate, and a 64-way vmapped sweep of 500 steps).
+range is flagged ``diverged``, and no flagged run has a finite final value. About 15 s of CPU
+(two SDPs on a 16-node ring, an exact rate, and a 64-way vmapped sweep of 500 steps); 35-80 s of
+wall time measured here on two cores shared with other jobs.
 """
 
 from __future__ import annotations
