@@ -82,3 +82,7 @@ __all__ += ["afa_cd", "afa_cs", "skewed_participation"]
 from algos.federated.local_sgd import local_sgd, modest  # noqa: E402
 
 __all__ += ["local_sgd", "modest"]
+# issue 8: the public module of structured gossip operators (``algos.operators.from_matrix``)
+from algos import operators  # noqa: E402
+
+__all__ += ["operators"]

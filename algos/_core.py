@@ -228,11 +228,12 @@ class Trace:
     fields (``trace.cost_fields``) are cumulative and 0 at step 0. ``diverged`` is True
     when the run broke (see :mod:`algos._core`); ``diverged_at`` is the step where it was
     detected, in ``trace.steps`` numbering (-1 if none); entries from there on are NaN.
-    ``precision`` is the floating-point type the run computed in.
+    ``precision`` is the floating-point type the run computed in; ``algorithm`` the name of the
+    algorithm that ran (``Algorithm.name``; ``bounds.compare`` refuses a bound of another method).
     """
 
     def __init__(self, metrics: dict, diverged, diverged_at, record_every: int = 1, num_records: int | None = None,
-                 cost_fields: tuple = (), precision: str = "float64"):  # fmt: skip
+                 cost_fields: tuple = (), precision: str = "float64", algorithm: str = ""):  # fmt: skip
         self._metrics = dict(metrics)
         self.diverged = diverged
         self.diverged_at = diverged_at
@@ -242,17 +243,18 @@ class Trace:
         self.num_records = int(num_records)
         self.cost_fields = tuple(cost_fields)
         self.precision = str(precision)
+        self.algorithm = str(algorithm)
 
     def tree_flatten(self):
         keys = tuple(sorted(self._metrics))
-        aux = (keys, self.record_every, self.num_records, self.cost_fields, self.precision)
+        aux = (keys, self.record_every, self.num_records, self.cost_fields, self.precision, self.algorithm)
         return (tuple(self._metrics[k] for k in keys), self.diverged, self.diverged_at), aux
 
     @classmethod
     def tree_unflatten(cls, aux, children):
-        keys, every, num_records, cost_fields, precision = aux
+        keys, every, num_records, cost_fields, precision, algorithm = aux
         vals, diverged, diverged_at = children
-        return cls(dict(zip(keys, vals)), diverged, diverged_at, every, num_records, cost_fields, precision)
+        return cls(dict(zip(keys, vals)), diverged, diverged_at, every, num_records, cost_fields, precision, algorithm)
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -565,7 +567,8 @@ def run(algo: Algorithm, key, num_steps: int, *, record_every: int = 1, mesh=Non
         algo.build, metrics, algo.finite, params, key, num_records=num_steps // record_every, every=record_every, shard=shard
     )
     precision = str(jnp.dtype(jnp.result_type(float)))
-    return state, Trace({**m, **costs}, dead, dead_at, record_every, num_steps // record_every, tuple(costs), precision)
+    return state, Trace({**m, **costs}, dead, dead_at, record_every, num_steps // record_every, tuple(costs), precision,
+                        str(algo.name or ""))  # fmt: skip
 
 
 def enable_compilation_cache(cache_dir=None) -> str | None:

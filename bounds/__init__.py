@@ -137,3 +137,7 @@ __all__ += ["dfedsam_orders", "mgs_factor"]
 from bounds.stochastic.anarchic import afa_orders  # noqa: E402
 
 __all__ += ["afa_orders"]
+# issue 8: float32 rate checks warn with this category (bounds.compare)
+from bounds._check import PrecisionWarning  # noqa: E402
+
+__all__ += ["PrecisionWarning"]

@@ -14,7 +14,7 @@ import inspect
 
 import numpy as np
 
-from algos._core import Algorithm
+from algos import Algorithm
 from problems import mixing
 
 __all__ = ["as_algorithm", "dense_W", "spectrum_of", "hp"]
@@ -29,7 +29,10 @@ def as_algorithm(method: str, factory, problem_or_algo, W=None, /, **hyper) -> A
     if isinstance(problem_or_algo, Algorithm):
         algo = problem_or_algo
         if algo.name != method:
-            raise ValueError(f"bounds.{method} is about algos.{method}; got an algorithm {algo.name!r}")
+            raise ValueError(
+                f"bounds.{method} is about algos.{method}; got an algorithm {algo.name!r}: pass an algos.{method}(...) "
+                f"algorithm, or use the bound of the method that ran (bounds.instance(algo) works for every linear method)"
+            )
         given = {k: v for k, v in hyper.items() if v is not None}
         if W is not None or given:
             raise ValueError(

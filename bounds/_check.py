@@ -47,7 +47,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from algos._errors import StepSizeError
+from algos import StepSizeError  # defined once (algos._errors): algos.StepSizeError is bounds.StepSizeError
 
 __all__ = [
     "Bound",
@@ -60,6 +60,7 @@ __all__ = [
     "check_scaling",
     "signature",
     "StepSizeError",
+    "PrecisionWarning",
     "KINDS",
     "ROUNDOFF_REL",
     "FLOOR_REL",
@@ -72,6 +73,16 @@ ENVELOPE_KINDS = ("explicit", "computed")
 
 ROUNDOFF_REL = 1e-10
 FLOOR_REL = 1e-12
+#: The same two float64 facts at float32 precision (a run without ``jax_enable_x64``): scaled by the
+#: ratio of the machine epsilons, ``2^-23 / 2^-52``, not tuned: ``ROUNDOFF_REL32 ~ 5.4e-2``,
+#: ``FLOOR_REL32 ~ 5.4e-4``. A float32 rate check that reaches this floor warns (:class:`PrecisionWarning`).
+_EPS_RATIO = float(np.finfo(np.float32).eps / np.finfo(np.float64).eps)
+ROUNDOFF_REL32 = ROUNDOFF_REL * _EPS_RATIO
+FLOOR_REL32 = FLOOR_REL * _EPS_RATIO
+
+
+class PrecisionWarning(UserWarning):
+    """A rate check ran at float32 precision and the run reached the float32 round-off floor."""
 MIN_FIT_POINTS = 30  # recorded points an instance check needs in its fit window
 CONFIDENCE = 1e-3  # family-wise false-alarm probability of an expectation check over all judged steps
 
@@ -410,7 +421,9 @@ def _fit_window(v, *, floor_rel=1e-13, min_points=8, plateau_span=1e-9, plateau_
     vmin = np.nanmin(np.where(finite, v, np.nan))
     floor = floor_rel * vmax
     n = len(v)
-    if vmin < plateau_span * vmax:
+    i_max = int(np.nanargmax(np.where(finite, v, np.nan)))
+    i_min = int(np.nanargmin(np.where(finite, v, np.nan)))
+    if vmin < plateau_span * vmax and i_min > i_max:  # a converging run (a blow-up is fitted as it is)
         # The run reached round-off: there the error stops decaying and drifts, and a fit
         # over it would report a rate near 1. Cut where it first comes within
         # ``plateau_margin`` of its minimum.
@@ -512,8 +525,9 @@ def _reference(bound: Bound, steps: np.ndarray) -> tuple[int, int]:
     )
 
 
-def _judge_envelope(values, steps, bound: Bound):
+def _judge_envelope(values, steps, bound: Bound, float32: bool = False):
     """Envelope check of one run: ``(holds, checked, worst_ratio, first_violation, message)``."""
+    FLOOR, ROUNDOFF = (FLOOR_REL32, ROUNDOFF_REL32) if float32 else (FLOOR_REL, ROUNDOFF_REL)
     i0, shift = _reference(bound, steps)
     ref = float(values[i0])
     if not np.isfinite(ref):
@@ -521,8 +535,8 @@ def _judge_envelope(values, steps, bound: Bound):
     v = values[i0:]
     k = (steps[i0:] - shift).astype(np.float64)
     env = np.asarray(bound.envelope(k, ref), dtype=np.float64)
-    floor = FLOOR_REL * max(abs(ref), float(bound.scale))
-    allowed = env * (1.0 + ROUNDOFF_REL) + floor
+    floor = FLOOR * max(abs(ref), float(bound.scale))
+    allowed = env * (1.0 + ROUNDOFF) + floor
     bad = ~(v <= allowed)  # NaN (a diverged run) counts as exceeding the envelope
     judged = ~((v <= floor) & (env <= floor)) & np.isfinite(env)  # +inf: the statement says nothing there
     # worst_ratio is reported where the envelope is 4 decades above the floor (below, rounding dominates it)
@@ -542,14 +556,16 @@ def _judge_envelope(values, steps, bound: Bound):
     return True, int(judged.sum()), worst, None, ""
 
 
-def _fit(values, x, steps, bound: Bound):
+def _fit(values, x, steps, bound: Bound, float32: bool = False):
     """``(rate, window, r2, exact)``: ``exact`` when the run's whole exact transient was divided out."""
     xs = steps.astype(np.float64) if x is None else x
+    # float32: entries within 10x of the float32 floor are rounding noise (and drift): not fitted
+    opts = dict(floor_rel=10 * FLOOR_REL32, plateau_span=10 * FLOOR_REL32, plateau_margin=10.0) if float32 else {}
     if bound.kind == "instance" and bound.instance_model_shape is not None:
         # The window is chosen on the run's values; the exact transient is evaluated only at the
         # points the fit uses (it costs one predicted state per point) and divided out there.
         try:
-            start, stop = _fit_window(values)
+            start, stop = _fit_window(values, **opts)
         except ValueError:
             return None, (0, 0), 0.0, False
         sel = _fit_points(start, stop)
@@ -564,7 +580,7 @@ def _fit(values, x, steps, bound: Bound):
     elif bound.poly_degree:
         vals = values / np.power(np.maximum(steps.astype(np.float64), 1.0), bound.poly_degree)
     try:
-        return (*fit_rate(vals, xs), False)
+        return (*fit_rate(vals, xs, **opts), False)
     except ValueError:
         return None, (0, 0), 0.0, False
 
@@ -587,11 +603,30 @@ def _every_step(steps, window) -> bool:
     return len(w) >= 8 and bool(np.all(np.diff(w) == 1))
 
 
-def _one_report(bound, values, x, steps, diverged, diverged_at) -> Report:
+def _float32_floor(values, steps, bound) -> str | None:
+    """When a float32 run reaches the float32 round-off floor: the sentence that says so."""
+    v = np.asarray(values, dtype=np.float64)
+    fin = np.isfinite(v)
+    if not fin.any():
+        return None
+    top = float(np.max(np.abs(v[fin])))
+    floor = FLOOR_REL32 * max(top, float(bound.scale))
+    j = int(np.argmin(np.where(fin, v, np.inf)))
+    if not v[j] <= 100 * floor:
+        return None
+    return (f"float32: this rate check ran at float32 precision and the run reached the float32 round-off floor "
+            f"({bound.metric} = {v[j]:.3g}, {v[j] / top:.2g} of its largest value, at step {int(steps[j])}); entries "
+            f"within 10x of the floor ({FLOOR_REL32:.1e} relative) are rounding noise, excluded from the fit, and the "
+            "envelope is judged with float32 round-off allowances. Rerun with "
+            "jax.config.update('jax_enable_x64', True) for a float64 rate check")  # fmt: skip
+
+
+def _one_report(bound, values, x, steps, diverged, diverged_at, precision: str = "float64") -> Report:
+    float32 = precision == "float32"
     base = dict(name=bound.name, kind=bound.kind, metric=bound.metric, x_axis=bound.x_axis,
                 stated_rate=bound.rate, instance_rate=bound.instance_rate, valid=bound.valid, source=bound.source)  # fmt: skip
     finite = np.isfinite(values)
-    r_emp, window, r2, exact = (_fit(np.where(finite, values, np.nan), None if x is None else x, steps, bound)
+    r_emp, window, r2, exact = (_fit(np.where(finite, values, np.nan), None if x is None else x, steps, bound, float32)
                                 if finite.any() else (None, (0, 0), 0.0, False))  # fmt: skip
     holds, slack, msg = None, None, ""
     checked, worst, first, two_sided = 0, None, None, None
@@ -600,7 +635,7 @@ def _one_report(bound, values, x, steps, diverged, diverged_at) -> Report:
             k for k, v in bound.conditions.items() if not v
         ) + ")"
     elif bound.kind in ENVELOPE_KINDS:
-        holds, checked, worst, first, msg = _judge_envelope(values, steps, bound)
+        holds, checked, worst, first, msg = _judge_envelope(values, steps, bound, float32)
         if diverged and holds is False:
             msg += f" (the run diverged at step {int(diverged_at)})"
     elif bound.kind == "instance":
@@ -630,6 +665,12 @@ def _one_report(bound, values, x, steps, diverged, diverged_at) -> Report:
                 msg = f"FINDING: the run is faster ({r_emp:.6f}) than the lower bound allows ({bound.rate:.6f})"
     else:
         msg = "order-only statement: check its exponents across runs with bounds.check_scaling"
+    note = _float32_floor(values, steps, bound) if float32 and not diverged else None
+    if note is not None:
+        import warnings
+
+        warnings.warn(f"bounds.compare({bound.name}): {note}", PrecisionWarning, stacklevel=3)
+        msg = note + (" | " + msg if msg else "")
     ref_rate = bound.rate if bound.rate is not None else bound.instance_rate
     if r_emp is not None and ref_rate is not None and 0 < r_emp < 1 and 0 < ref_rate < 1:
         slack = math.log(ref_rate) / math.log(r_emp)
@@ -681,6 +722,20 @@ def _judge_mean(bound, V, steps, diverged) -> Report:
                f"by more than {z:.2f} standard errors at step {first}")  # fmt: skip
     return Report(**base, empirical_rate=None, holds=not bool(bad.any()), slack=None, fit_window=(0, 0), fit_r2=0.0,
                   message=msg, checked_steps=K, worst_ratio=worst, first_violation=first)  # fmt: skip
+
+
+def _check_trace_method(trace, bound: Bound) -> None:
+    """An engine trace knows which algorithm ran (``Trace.algorithm``): a bound judged on one run
+    (an envelope or an instance rate) must be about it. Order and lower bounds are statements about
+    a method class or a scaling, never judged against a single run's curve: not checked here."""
+    if bound.kind in ("order", "lower"):
+        return
+    ran = getattr(trace, "algorithm", "") if not isinstance(trace, ArrayTrace) else ""
+    if isinstance(ran, str) and ran and bound.method and ran != bound.method:
+        raise ValueError(
+            f"this bound is about algos.{bound.method}, but the trace is a run of algos.{ran}: pass a bound of the method that ran, "
+            f"e.g. bounds.instance(algo) or bounds.{ran}(algo) for the algo that ran"
+        )
 
 
 def _check_against_algo(bound: Bound, algo) -> None:
@@ -739,14 +794,22 @@ def compare(trace, bound: Bound, *, algo=None):
     """
     if isinstance(bound, (list, tuple)):
         return _compare_each(trace, list(bound), algo)
+    if not isinstance(bound, Bound):
+        raise TypeError(
+            f"bounds.compare expects a bounds.Bound as bound (or a list of them), got {type(bound).__name__}; "
+            "build one from the run's algorithm, e.g. bounds.instance(algo) or bounds.extra(algo)"
+        )
+    _check_trace_method(trace, bound)
     if algo is not None:
         _check_against_algo(bound, algo)
+    precision = str(getattr(trace, "precision", "float64"))
     field = _X_AXIS_FIELDS.get(bound.x_axis, bound.x_axis)
     V, X, div, div_at, steps, batched = _unbatch(trace, bound.metric, field)
     if bound.statistic == "mean":
         return _judge_mean(bound, V, steps, div)
     reports = tuple(
-        _one_report(bound, V[i], None if X is None else X[i], steps, bool(div[i]), int(div_at[i])) for i in range(V.shape[0])
+        _one_report(bound, V[i], None if X is None else X[i], steps, bool(div[i]), int(div_at[i]), precision)
+        for i in range(V.shape[0])
     )
     return BatchReport(reports) if batched else reports[0]
 
@@ -755,6 +818,9 @@ def _compare_each(trace, bounds_list, algo) -> BatchReport:
     """A batch of runs with one bound per run (a sweep over hyperparameters: each run has its own bound)."""
     if not bounds_list:
         raise ValueError("an empty list of bounds")
+    bad = [type(b).__name__ for b in bounds_list if not isinstance(b, Bound)]
+    if bad:
+        raise TypeError(f"bounds.compare: every entry of a list of bounds must be a bounds.Bound, got {bad[0]}; pass one Bound per run")
     kinds = {(b.metric, b.x_axis, b.statistic) for b in bounds_list}
     if len(kinds) != 1 or bounds_list[0].statistic != "each":
         raise ValueError("a list of bounds must share metric and x_axis, and be per-run statements (statistic 'each')")
@@ -765,9 +831,11 @@ def _compare_each(trace, bounds_list, algo) -> BatchReport:
         raise ValueError(f"{len(bounds_list)} bounds for a batch of {V.shape[0]} runs: give one bound per run")
     out = []
     for i, b in enumerate(bounds_list):
+        _check_trace_method(trace, b)
         if algo is not None:
             _check_against_algo(b, algo)
-        out.append(_one_report(b, V[i], None if X is None else X[i], steps, bool(div[i]), int(div_at[i])))
+        out.append(_one_report(b, V[i], None if X is None else X[i], steps, bool(div[i]), int(div_at[i]),
+                               str(getattr(trace, "precision", "float64"))))  # fmt: skip
     return BatchReport(tuple(out))
 
 

@@ -82,6 +82,7 @@ evaluated with ``eigvalsh`` and lowered by a rounding margin.
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from dataclasses import dataclass
@@ -102,6 +103,9 @@ __all__ = [
     "SOLVERS",
     "choose_method",
     "predicted_ipm_cost",
+    "predicted_memory_bytes",
+    "check_size",
+    "SDPSizeError",
 ]
 
 #: Accepted values of ``solver=`` (case-insensitive).
@@ -439,7 +443,7 @@ def _chol(M):
     return np.linalg.cholesky(M)
 
 
-def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list | None = None):
+def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list | None = None, progress=None):
     """Primal-dual interior point (HKM direction, Mehrotra predictor-corrector).
 
     Written in SDPT3's dual form  ``max b^T y  s.t.  C - Σ y_k A_k = S ⪰ 0`` with
@@ -518,6 +522,8 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
         merit = max(relgap, pinf)
         if history is not None:
             history.append(dict(it=it, s=float(s), lb=lb, relgap=float(relgap), pinf=float(pinf), mu=float(mu)))
+        if progress is not None:
+            progress(dict(path="ipm", iteration=it, slem=float(s), lower_bound=lb, relgap=float(relgap), pinf=float(pinf)))
         if merit < best_merit:
             best_merit, best_it = merit, it
             best = (w, s, X1, X2, x4 if nonneg else None)
@@ -666,10 +672,10 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
     return w, s, X1 - X2, z, status, it
 
 
-def _solve_ipm(kind, n, ei, ej, tol, t0, return_certificate, name="ipm"):
+def _solve_ipm(kind, n, ei, ej, tol, t0, return_certificate, name="ipm", progress=None):
     nonneg = kind == "fmmc"
     try:
-        w, s, Y, z, status, it = _ipm(n, ei, ej, nonneg, tol)
+        w, s, Y, z, status, it = _ipm(n, ei, ej, nonneg, tol, progress=progress)
     except MemoryError as exc:
         raise SDPSolveError(
             f"the interior-point solver needs a dense {len(ei)}x{len(ei)} Newton matrix and ran out of memory; "
@@ -852,16 +858,112 @@ def predicted_ipm_cost(n: int, m: int) -> dict:
     }
 
 
+#: An exact solve predicted to take longer than this (seconds) warns when no ``progress`` is given.
+SLOW_SOLVE_SECONDS = 10.0
+
+#: Fraction of the machine's available memory an exact path may be predicted to use before
+#: :func:`check_size` refuses it (the rest is left to the process and the system).
+MEMORY_FRACTION = 0.5
+
+
+def available_memory_bytes() -> float:
+    """``MemAvailable`` of ``/proc/meminfo`` (Linux), else the physical memory, else +inf."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024.0
+    except OSError:
+        pass
+    try:
+        import os
+
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return math.inf
+
+
+def predicted_memory_bytes(path: str, n: int, m: int) -> float:
+    """Predicted peak memory of an exact path (ratebench's estimate from the data structures).
+
+    ``"ipm"``: the dense ``m x m`` float64 Newton matrix and its Cholesky factor (``2 * 8 m^2``)
+    plus the dense ``n x n`` blocks. ``"clarabel"``: an interior point on two PSD cones of side
+    ``~n``, whose Nesterov–Todd scalings are dense ``N x N`` with ``N = n(n+1)/2`` (``2 * 8 N^2``).
+    ``"scs"`` (first-order ADMM): a few dense ``n x n`` arrays and the sparse data. ``"first_order"``:
+    dominated by the certificate's LP over the cluster vectors, ``O(m k)`` with at most
+    ``k = 2 max(2, min(n // 4, KMAX))`` vectors (``problems._sdp_first_order``, ``KMAX = 48``), plus dense
+    ``n x n`` blocks; modelled as ``128 m k`` bytes, the slope of two measurements here (FMMC on
+    ``complete(120)`` and ``complete(200)``, ``k = 60`` and ``96``: peak RSS 354 and 534 MB, i.e.
+    ``121 m k`` bytes above a ~300 MB interpreter).
+    """
+    n, m = int(n), max(int(m), 1)
+    dense = 8.0 * 16 * n * n
+    if path == "ipm":
+        return 2 * 8.0 * m * m + dense
+    if path == "clarabel":
+        N = n * (n + 1) / 2
+        return 2 * 8.0 * N * N + dense
+    if path == "scs":
+        return dense + 64.0 * m
+    from problems import _sdp_first_order as fo
+
+    k = 2 * max(2, min(n // 4, fo.KMAX))
+    # dense eigh (n x n blocks) only up to fo.DENSE_EIG_MAX nodes; beyond, sparse blocks of k vectors
+    small = dense if n <= fo.DENSE_EIG_MAX else 8.0 * 8 * n * k
+    return small + 128.0 * m * k
+
+
+class SDPSizeError(SDPSolveError, MemoryError):
+    """The chosen exact path would need more memory than the machine has (checked before solving)."""
+
+
+#: A forced exact interior point predicted to take longer than this (seconds) is refused too.
+EXACT_MAX_SECONDS = 3600.0
+
+
+def check_size(kind: str, path: str, n: int, m: int) -> None:
+    """Refuse a solve predicted to exhaust memory (or an exact IPM predicted to run for more than
+    ``EXACT_MAX_SECONDS``), before allocating anything.
+
+    Raises:
+        SDPSizeError (a ``MemoryError``): naming the size, the prediction and the alternatives.
+    """
+    need = predicted_memory_bytes(path, n, m)
+    have = available_memory_bytes()
+    secs_ipm = predicted_ipm_cost(n, m)["seconds"]
+    if path in ("ipm", "clarabel") and secs_ipm > EXACT_MAX_SECONDS:
+        raise SDPSizeError(
+            f"{kind.upper()} on a graph with {n} nodes and {m} edges: the exact {path!r} path is predicted to take about "
+            f"{secs_ipm:.3g} s and {need / 1e9:.3g} GB (problems._sdp.predicted_ipm_cost / predicted_memory_bytes), past "
+            f"{EXACT_MAX_SECONDS:g} s. Use solver='first_order' (certified gap; solver='auto' picks it), or a sparser graph"
+        )
+    if need > MEMORY_FRACTION * have:
+        secs = predicted_ipm_cost(n, m)["seconds"] if path == "ipm" else None
+        when = f", about {secs:.3g} s" if secs is not None else ""
+        if path == "first_order":
+            raise SDPSizeError(
+                f"{kind.upper()} on a graph with {n} nodes and {m} edges: even the first-order path would need about "
+                f"{need / 1e9:.3g} GB (predicted, problems._sdp.predicted_memory_bytes), more than {MEMORY_FRACTION:g} x "
+                f"the {have / 1e9:.3g} GB available; use a sparser graph, or a local rule such as mixing.metropolis(g)"
+            )
+        raise SDPSizeError(
+            f"{kind.upper()} on a graph with {n} nodes and {m} edges: the exact {path!r} path would need about "
+            f"{need / 1e9:.3g} GB{when} (predicted, problems._sdp.predicted_memory_bytes), more than "
+            f"{MEMORY_FRACTION:g} x the {have / 1e9:.3g} GB available. Use solver='first_order' (certified gap, "
+            "O(n^2 + m) memory; solver='auto' picks it), or solver='scs' (first-order ADMM, slower), or a sparser graph"
+        )
+
+
 def choose_method(n: int, m: int) -> str:
     """What ``solver="auto"`` uses: ``"exact"`` while the predicted IPM time is at most
     ``AUTO_IPM_MAX_SECONDS``, else ``"first_order"``."""
     return "exact" if predicted_ipm_cost(n, m)["seconds"] <= AUTO_IPM_MAX_SECONDS else "first_order"
 
 
-def _solve_first_order(kind, n, ei, ej, tol, t0, return_certificate, time_limit_s):
+def _solve_first_order(kind, n, ei, ej, tol, t0, return_certificate, time_limit_s, progress=None):
     from problems import _sdp_first_order as fo
 
-    w, s, lb, dual, _info = fo.solve_first_order(kind, n, ei, ej, tol=tol, time_limit_s=time_limit_s)
+    w, s, lb, dual, _info = fo.solve_first_order(kind, n, ei, ej, tol=tol, time_limit_s=time_limit_s, progress=progress)
     W = _weights_to_W(n, ei, ej, w)
     if not return_certificate:
         return W
@@ -883,10 +985,12 @@ def _solve_first_order(kind, n, ei, ej, tol, t0, return_certificate, time_limit_
 # ----------------------------------------------------------------------------
 
 
-def _dispatch(kind, n, edges, solver, tol, return_certificate, time_limit_s=None):
+def _dispatch(kind, n, edges, solver, tol, return_certificate, time_limit_s=None, progress=None):
     t0 = time.perf_counter()
     if not isinstance(solver, str) or solver.lower() not in SOLVERS:
         raise SDPSolveError(f"unknown solver {solver!r}; choose one of {', '.join(repr(s) for s in SOLVERS)}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a callable taking a dict (or None), got {type(progress).__name__}; pass print")
     if not (isinstance(tol, (int, float)) and 0 < tol < 1):
         raise ValueError(f"tol must be a float in (0, 1), got {tol!r}")
     n, ei, ej = _check_input(n, edges)
@@ -898,18 +1002,43 @@ def _dispatch(kind, n, edges, solver, tol, return_certificate, time_limit_s=None
         return W
     if time_limit_s is not None and not (isinstance(time_limit_s, (int, float)) and time_limit_s > 0):
         raise ValueError(f"time_limit_s must be a positive number of seconds or None, got {time_limit_s!r}")
-    if solver == "first_order" or (solver == "auto" and choose_method(n, len(ei)) == "first_order"):
-        return _solve_first_order(kind, n, ei, ej, tol, t0, return_certificate, time_limit_s)
+    m = len(ei)
+    auto_first_order = solver == "auto" and (
+        choose_method(n, m) == "first_order"
+        or predicted_memory_bytes("ipm", n, m) > MEMORY_FRACTION * available_memory_bytes()
+    )
+    if progress is not None:
+        path = "first_order" if solver == "first_order" or auto_first_order else ("ipm" if solver == "auto" else solver)
+        cost = predicted_ipm_cost(n, m)
+        progress(dict(path=path, event="start", n=n, edges=m, predicted_bytes=predicted_memory_bytes(path, n, m),
+                      predicted_ipm_seconds=cost["seconds"]))  # fmt: skip
+    exact = not (solver == "first_order" or auto_first_order) and solver != "scs"
+    predicted_s = predicted_ipm_cost(n, m)["seconds"]
+    if progress is None and exact and SLOW_SOLVE_SECONDS < predicted_s <= EXACT_MAX_SECONDS:  # beyond: refused
+        warnings.warn(
+            f"{kind.upper()} on {n} nodes and {m} edges: the exact interior point is predicted to take about "
+            f"{predicted_s:.0f} s (m^3 scaling from a measured reference; it can be several times longer); pass "
+            "progress=print to follow it, or solver='first_order' for a certified first-order solve",
+            UserWarning,
+            stacklevel=4,
+        )
+    if solver == "first_order" or auto_first_order:
+        check_size(kind, "first_order", n, m)
+        return _solve_first_order(kind, n, ei, ej, tol, t0, return_certificate, time_limit_s, progress)
     if solver == "ipm":
-        return _solve_ipm(kind, n, ei, ej, tol, t0, return_certificate)
+        check_size(kind, "ipm", n, m)
+        return _solve_ipm(kind, n, ei, ej, tol, t0, return_certificate, progress=progress)
     if solver in ("clarabel", "scs"):
+        check_size(kind, solver, n, m)
         return _solve_cvxpy_sparse(kind, n, ei, ej, solver, tol, t0, return_certificate)
     # auto (small enough for the exact path): the structured IPM, then cvxpy + Clarabel, then cvxpy + SCS.
     errors = []
     for path in ("ipm", "clarabel", "scs"):
         try:
             if path == "ipm":
-                return _solve_ipm(kind, n, ei, ej, tol, t0, return_certificate)
+                check_size(kind, "ipm", n, m)
+                return _solve_ipm(kind, n, ei, ej, tol, t0, return_certificate, progress=progress)
+            check_size(kind, path, n, m)
             return _solve_cvxpy_sparse(kind, n, ei, ej, path, tol, t0, return_certificate)
         except SDPSolveError as exc:
             errors.append(f"{path}: {exc}")
@@ -924,6 +1053,7 @@ def solve_fmmc(
     tol: float = 1e-8,
     return_certificate: bool = False,
     time_limit_s: float | None = None,
+    progress=None,
 ):
     """Fastest mixing Markov chain weights (Boyd, Diaconis & Xiao, SIAM Review 2004).
 
@@ -951,6 +1081,9 @@ def solve_fmmc(
         return_certificate: also return an :class:`SDPCertificate`.
         time_limit_s: first-order path only: stop optimising after this many
             seconds and return the best certified point (``None``: no limit).
+        progress: ``None`` or a callable receiving a dict: once at the start (the path, the size
+            and the predicted memory and IPM time), then per interior-point iteration or per
+            first-order stage (the current SLEM and lower bound).
 
     Returns:
         ``W`` (``(n, n)`` float64), or ``(W, certificate)``.  ``W`` is exactly
@@ -959,9 +1092,11 @@ def solve_fmmc(
     Raises:
         SDPSolveError: unknown or unavailable solver, solver failure, or a
             solver answer infeasible beyond tolerance.
+        SDPSizeError: an exact path predicted (:func:`predicted_memory_bytes`) to need more
+            than ``MEMORY_FRACTION`` of the available memory; refused before solving.
         ValueError: malformed or disconnected edge list.
     """
-    return _dispatch("fmmc", n, edges, solver, tol, return_certificate, time_limit_s)
+    return _dispatch("fmmc", n, edges, solver, tol, return_certificate, time_limit_s, progress)
 
 
 def solve_fdla(
@@ -972,6 +1107,7 @@ def solve_fdla(
     tol: float = 1e-8,
     return_certificate: bool = False,
     time_limit_s: float | None = None,
+    progress=None,
 ):
     """Fastest distributed linear averaging weights (Xiao & Boyd, Systems & Control Letters 2004).
 
@@ -996,7 +1132,7 @@ def solve_fdla(
         SDPSolveError: unknown or unavailable solver or solver failure.
         ValueError: malformed or disconnected edge list.
     """
-    return _dispatch("fdla", n, edges, solver, tol, return_certificate, time_limit_s)
+    return _dispatch("fdla", n, edges, solver, tol, return_certificate, time_limit_s, progress)
 
 
 def solve_fmmc_naive(n: int, edges: np.ndarray, *, solver: str = "CLARABEL", tol: float = 1e-8, return_certificate: bool = False, timing: dict | None = None):

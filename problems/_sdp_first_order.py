@@ -403,6 +403,7 @@ def solve_first_order(
     max_iter_per_stage: int = 400,
     time_limit_s: float | None = None,
     seed: int = 0,
+    progress=None,
 ):
     """Smoothed-SLEM first-order solve of FMMC (``kind="fmmc"``) or FDLA (``"fdla"``).
 
@@ -518,6 +519,8 @@ def solve_first_order(
             w, _ = _repair_fmmc_weights(n, ei, ej, w, 1e-2)
         s, lb, dual = certify(w, mu)
         history.append(dict(stage=stage, mu=mu, iterations=nit, slem=s, lower_bound=lb, time_s=time.perf_counter() - t0))
+        if progress is not None:
+            progress(dict(path="first_order", **history[-1]))
         if best is None or s - lb < best[1] - best[2]:
             best = (w, s, lb, dual)
         if s - lb <= tol or (time_limit_s is not None and time.perf_counter() - t0 > time_limit_s):

@@ -51,6 +51,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from problems import _checks
 from problems._metrics import Metrics
 
 __all__ = [
@@ -69,7 +70,9 @@ NOISE_KINDS = ("gaussian", "minibatch")
 
 
 def check_constants(L: float, mu: float) -> None:
-    """Raise ``ValueError`` unless ``0 < mu <= L`` (both finite)."""
+    """Raise ``ValueError`` unless ``0 < mu <= L`` (both finite); ``TypeError`` for a non-number."""
+    _checks.real(L, "L")
+    _checks.real(mu, "mu")
     if not (np.isfinite(L) and np.isfinite(mu)):
         raise ValueError(f"L and mu must be finite, got L={L}, mu={mu}")
     if mu <= 0:
@@ -275,9 +278,9 @@ jax.tree_util.register_dataclass(
 )
 
 
-def _check_sizes(n_nodes: int, dim: int) -> None:
-    if int(n_nodes) != n_nodes or int(dim) != dim or n_nodes < 1 or dim < 1:
-        raise ValueError(f"n_nodes and dim must be positive integers, got n_nodes={n_nodes}, dim={dim}")
+def _check_sizes(n_nodes: int, dim: int) -> tuple[int, int]:
+    """``(n_nodes, dim)`` as Python ints (integer-valued floats accepted), both >= 1."""
+    return _checks.integer(n_nodes, "n_nodes"), _checks.integer(dim, "dim")
 
 
 def _check_noise(noise: str, sigma: float, batch_size: int) -> None:
@@ -365,12 +368,12 @@ def quadratic(
         shared_eigenvectors: see above.
     """
     check_constants(L, mu)
-    _check_sizes(n_nodes, dim)
+    n_nodes, dim = _check_sizes(n_nodes, dim)
     if dim < 2 and L != mu:
         raise ValueError("dim must be >= 2 for a spectrum spanning [mu, L] (or pass L == mu)")
-    if heterogeneity < 0 or sigma < 0:
-        raise ValueError("heterogeneity and sigma must be nonnegative")
-    rng = np.random.default_rng(key)
+    heterogeneity = _checks.real(heterogeneity, "heterogeneity", "convex.quadratic", lo=0.0)
+    sigma = _checks.real(sigma, "sigma", "convex.quadratic", lo=0.0)
+    rng = np.random.default_rng(_checks.seed(key, "key", "convex.quadratic"))
     Q = _orthogonal(rng, dim)
     A = np.empty((n_nodes, dim, dim))
     for i in range(n_nodes):  # data construction, once, in NumPy
@@ -420,6 +423,7 @@ def _planted_models(rng, n_nodes, dim, heterogeneity, norm):
 
 def _check_data_args(n_nodes, dim, samples_per_node, heterogeneity, reg, feature_decay):
     _check_sizes(n_nodes, dim)
+    _checks.integer(samples_per_node, "samples_per_node")
     if int(samples_per_node) != samples_per_node or samples_per_node < 1:
         raise ValueError(f"samples_per_node must be a positive integer, got {samples_per_node}")
     if not (np.isfinite(heterogeneity) and heterogeneity >= 0):
@@ -516,7 +520,7 @@ def least_squares(
     if not (np.isfinite(label_noise) and label_noise >= 0):
         raise ValueError(f"label_noise must be finite and nonnegative, got {label_noise}")
     n, m, d = int(n_nodes), int(samples_per_node), int(dim)
-    rng = np.random.default_rng(key)
+    rng = np.random.default_rng(_checks.seed(key, "key"))
     M = _shifted_features(rng, n, m, d, heterogeneity, feature_decay)
     W = _planted_models(rng, n, d, heterogeneity, 1.0)
     y = np.einsum("nmd,nd->nm", M, W) + label_noise * rng.standard_normal((n, m))
@@ -713,7 +717,7 @@ def logistic(
     if not (np.isfinite(model_norm) and model_norm >= 0):
         raise ValueError(f"model_norm must be finite and nonnegative, got {model_norm}")
     n, m, d = int(n_nodes), int(samples_per_node), int(dim)
-    rng = np.random.default_rng(key)
+    rng = np.random.default_rng(_checks.seed(key, "key"))
     M = _shifted_features(rng, n, m, d, heterogeneity, feature_decay)
     Wm = _planted_models(rng, n, d, heterogeneity, model_norm)
     p = _sigmoid(np.einsum("nmd,nd->nm", M, Wm))
@@ -759,12 +763,12 @@ def averaging(n_nodes: int, dim: int, key: int = 0, *, scale: float = 1.0, sigma
         scale: standard deviation of the node values.
         sigma: Gaussian gradient-noise level.
     """
-    _check_sizes(n_nodes, dim)
+    n_nodes, dim = _check_sizes(n_nodes, dim)
     if not (np.isfinite(scale) and scale >= 0):
         raise ValueError(f"scale must be finite and nonnegative, got {scale}")
     _check_noise("gaussian", sigma, 1)
     n, d = int(n_nodes), int(dim)
-    a = scale * np.random.default_rng(key).standard_normal((n, d))
+    a = scale * np.random.default_rng(_checks.seed(key, "key", "convex.averaging")).standard_normal((n, d))
     x_star = a.mean(axis=0)
     dev = np.sum((a - x_star) ** 2, axis=1)
     eye = np.broadcast_to(np.eye(d), (n, d, d))

@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable, Sequence
 import networkx as nx
 import numpy as np
 
+from problems import _checks
+
 __all__ = [
     "DisconnectedGraphError",
     "Graph",
@@ -58,8 +60,7 @@ class DisconnectedGraphError(ValueError):
 
 
 def _check_n(n: int, minimum: int = 2) -> int:
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
-        raise TypeError(f"the number of nodes must be an integer, got {n!r}")
+    n = _checks.integer(n, "n (the number of nodes)", minimum=None)
     if n < minimum:
         raise ValueError(
             f"a graph needs at least {minimum} nodes, got n={n}; "
@@ -169,6 +170,14 @@ class Graph:
         return Graph(self.adjacency[np.ix_(inv, inv)], name=f"{self.name} (relabelled)")
 
 
+def _require_graph_arg(g, name: str, fn: str) -> None:
+    if not isinstance(g, Graph):
+        raise TypeError(
+            f"{fn}: {name} must be a problems.graphs.Graph, got {type(g).__name__}; "
+            "build one with graphs.ring(n), graphs.from_networkx(G) or graphs.from_edges(n, edges)"
+        )
+
+
 def _is_connected(adjacency: np.ndarray) -> bool:
     n = adjacency.shape[0]
     seen = np.zeros(n, dtype=bool)
@@ -188,6 +197,11 @@ def from_networkx(g: nx.Graph, name: str | None = None) -> Graph:
     Nodes are relabelled ``0..n-1`` in ``sorted`` order when sortable, else in
     insertion order. Self-loops are dropped; directed graphs are symmetrized.
     """
+    if not isinstance(g, nx.Graph):
+        raise TypeError(
+            f"graphs.from_networkx expects a networkx graph (nx.Graph), got {type(g).__name__}; "
+            "use graphs.from_edges(n, edges) for an edge list"
+        )
     nodes = list(g.nodes)
     try:
         nodes = sorted(nodes)
@@ -277,7 +291,9 @@ def exponential(n: int) -> Graph:
 
 
 def _connected_draw(make: Callable[[int], nx.Graph], seed: int, max_tries: int, what: str) -> tuple[nx.Graph, int]:
-    ss = np.random.SeedSequence(int(seed))
+    seed = _checks.seed(seed, "seed", what)
+    max_tries = _checks.integer(max_tries, "max_tries", what)
+    ss = np.random.SeedSequence(seed)
     for attempt, child in enumerate(ss.spawn(max_tries)):
         sub = int(child.generate_state(1)[0])
         g = make(sub)
@@ -292,8 +308,7 @@ def _connected_draw(make: Callable[[int], nx.Graph], seed: int, max_tries: int, 
 def erdos_renyi(n: int, p: float, seed: int = 0, *, max_tries: int = 100) -> Graph:
     """Connected Erdős–Rényi graph G(n, p), redrawn deterministically until connected."""
     n = _check_n(n)
-    if not 0.0 < p <= 1.0:
-        raise ValueError(f"edge probability p must lie in (0, 1], got {p}")
+    p = _checks.real(p, "p (edge probability)", "graphs.erdos_renyi", lo=0.0, hi=1.0, lo_open=True)
     g, _ = _connected_draw(lambda s: nx.gnp_random_graph(n, p, seed=s), seed, max_tries, f"erdos_renyi(n={n}, p={p})")
     return from_networkx(g, name=f"erdos_renyi({n}, p={p:g}, seed={seed})")
 
@@ -310,8 +325,7 @@ def geometric(n: int, radius: float | None = None, seed: int = 0, *, max_tries: 
     n = _check_n(n)
     if radius is None:
         radius = math.sqrt(2.0 * math.log(n) / (math.pi * n)) if n > 2 else 1.5
-    if radius <= 0:
-        raise ValueError(f"radius must be positive, got {radius}")
+    radius = _checks.real(radius, "radius", "graphs.geometric", lo=0.0, lo_open=True)
     g, _ = _connected_draw(
         lambda s: nx.random_geometric_graph(n, radius, seed=s), seed, max_tries, f"geometric(n={n}, radius={radius:g})"
     )
@@ -335,6 +349,8 @@ class GraphSequence:
         a = np.array(self.adjacency, dtype=bool, copy=True)
         if a.ndim != 3 or a.shape[1] != a.shape[2]:
             raise ValueError(f"adjacency must have shape (T, n, n), got {a.shape}")
+        if a.shape[0] < 1:
+            raise ValueError("a GraphSequence needs at least one graph: pass adjacency of shape (T, n, n) with T >= 1")
         if not np.array_equal(a, a.transpose(0, 2, 1)):
             raise ValueError("every graph of the sequence must be undirected (symmetric adjacency)")
         if a[:, np.arange(a.shape[1]), np.arange(a.shape[1])].any():
@@ -385,9 +401,11 @@ class GraphSequence:
 
 def random_edge_activation(base: Graph, p: float, num_steps: int, seed: int = 0) -> GraphSequence:
     """Each edge of ``base`` is active independently with probability ``p`` at each step."""
-    if not 0.0 < p <= 1.0:
-        raise ValueError(f"activation probability must lie in (0, 1], got {p}")
-    rng = np.random.default_rng(seed)
+    fn = "graphs.random_edge_activation"
+    _require_graph_arg(base, "base", fn)
+    p = _checks.real(p, "p (activation probability)", fn, lo=0.0, hi=1.0, lo_open=True)
+    num_steps = _checks.integer(num_steps, "num_steps", fn)
+    rng = np.random.default_rng(_checks.seed(seed, "seed", fn))
     e = base.edges
     active = rng.random((num_steps, len(e))) < p
     a = np.zeros((num_steps, base.n, base.n), dtype=bool)
@@ -401,14 +419,27 @@ def markov_switching(
     graphs: Sequence[Graph], transition: np.ndarray, num_steps: int, seed: int = 0, initial: int = 0
 ) -> GraphSequence:
     """Markov chain over a finite set of graphs with row-stochastic ``transition``."""
+    fn = "graphs.markov_switching"
+    graphs = list(graphs)
+    if not graphs:
+        raise ValueError(f"{fn}: graphs must hold at least one graph; pass a list such as [graphs.ring(8), graphs.path(8)]")
+    for i, g in enumerate(graphs):
+        _require_graph_arg(g, f"graphs[{i}]", fn)
+    num_steps = _checks.integer(num_steps, "num_steps", fn)
     P = np.asarray(transition, dtype=np.float64)
     k = len(graphs)
     if P.shape != (k, k) or (P < 0).any() or not np.allclose(P.sum(axis=1), 1.0):
-        raise ValueError(f"transition must be a row-stochastic ({k}, {k}) matrix")
+        raise ValueError(
+            f"{fn}: transition must be a row-stochastic ({k}, {k}) matrix (nonnegative, rows summing to 1); "
+            "use graphs.lazy_transition(k, velocity)"
+        )
     ns = {g.n for g in graphs}
     if len(ns) != 1:
         raise ValueError(f"all graphs must have the same number of nodes, got {sorted(ns)}")
-    rng = np.random.default_rng(seed)
+    initial = _checks.integer(initial, "initial", fn, minimum=0)
+    if initial >= k:
+        raise ValueError(f"{fn}: initial must be the index of one of the {k} graphs, 0..{k - 1}, got {initial}; pass 0..{k - 1}")
+    rng = np.random.default_rng(_checks.seed(seed, "seed", fn))
     states = np.empty(num_steps, dtype=np.int64)
     states[0] = initial
     u = rng.random(num_steps)
@@ -430,6 +461,9 @@ def ring_swaps(n: int, num_steps: int, seed: int | None = None, *, every: int = 
     n = _check_n(n)
     if n < 5:
         raise ValueError("ring_swaps needs n >= 5 so that a swap changes the ring")
+    num_steps = _checks.integer(num_steps, "num_steps", "graphs.ring_swaps")
+    if seed is not None:
+        seed = _checks.seed(seed, "seed", "graphs.ring_swaps")
     if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
         raise ValueError(f"every (steps between swaps) must be a positive integer, got {every!r}")
     rng = np.random.default_rng(seed) if seed is not None else None

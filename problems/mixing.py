@@ -47,6 +47,7 @@ __all__ = [
     "sequence_weights",
     "best_constant",
     "check_mixing",
+    "check_mixes",
     "chi",
     "consensus_rounds",
     "fastest_averaging",
@@ -81,13 +82,40 @@ def _require_graph(g, fn: str) -> Graph:
 
 
 # --- local rules on raw adjacency (no connectivity requirement) -------------
+def _check_adjacency(adjacency, fn: str) -> np.ndarray:
+    """A square, symmetric boolean adjacency without self-loops (what the local rules need)."""
+    if isinstance(adjacency, Graph):
+        return adjacency.adjacency
+    if _is_graph_object(adjacency):
+        raise TypeError(f"mixing.{fn}: adjacency must be an (n, n) array; for a networkx graph use graphs.from_networkx(G).adjacency")
+    a = np.asarray(adjacency)
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise ValueError(f"mixing.{fn}: adjacency must be a square (n, n) array, got shape {a.shape}; pass g.adjacency of a graphs.Graph")
+    a = a != 0
+    if not np.array_equal(a, a.T):
+        i, j = np.argwhere(a != a.T)[0]
+        raise ValueError(
+            f"mixing.{fn}: adjacency must be symmetric (an undirected graph), but adjacency[{i}, {j}] != adjacency[{j}, {i}]; "
+            "use a | a.T, or build the graph with graphs.from_edges(n, edges)"
+        )
+    if a.diagonal().any():
+        i = int(np.flatnonzero(a.diagonal())[0])
+        raise ValueError(f"mixing.{fn}: adjacency has a self-loop at node {i}; self-loops are not edges: set the diagonal to False")
+    return a
+
+
+def _is_graph_object(W) -> bool:
+    """A ratebench Graph or a networkx graph (passed where a matrix was due)."""
+    return isinstance(W, Graph) or (hasattr(W, "adj") and hasattr(W, "nodes") and hasattr(W, "edges"))
+
+
 def metropolis_weights(adjacency: np.ndarray, convention: Convention = "xiao_boyd_lall") -> np.ndarray:
     """Metropolis weights for a (possibly disconnected) adjacency matrix.
 
     Used for time-varying snapshots, which need not be connected. See
-    :func:`metropolis` for the conventions.
+    :func:`metropolis` for the conventions. The adjacency must be symmetric without self-loops.
     """
-    a = np.asarray(adjacency, dtype=bool)
+    a = _check_adjacency(adjacency, "metropolis_weights")
     d = a.sum(axis=1).astype(np.float64)
     dmax = np.maximum(d[:, None], d[None, :])
     if convention == "xiao_boyd_lall":
@@ -101,7 +129,7 @@ def metropolis_weights(adjacency: np.ndarray, convention: Convention = "xiao_boy
 
 def max_degree_weights(adjacency: np.ndarray) -> np.ndarray:
     """Max-degree weights ``w_e = 1/d_max`` for a (possibly disconnected) adjacency matrix."""
-    a = np.asarray(adjacency, dtype=bool)
+    a = _check_adjacency(adjacency, "max_degree_weights")
     dmax = max(int(a.sum(axis=1).max()), 1)
     off = a / dmax
     return off + np.diag(1.0 - off.sum(axis=1))
@@ -159,6 +187,7 @@ def fastest_mixing(
     tol: float = 1e-8,
     return_certificate: bool = False,
     time_limit_s: float | None = None,
+    progress=None,
 ):
     """Fastest mixing Markov chain (FMMC) weights (Boyd, Diaconis & Xiao 2004).
 
@@ -184,6 +213,15 @@ def fastest_mixing(
         return_certificate: also return an :class:`problems._sdp.SDPCertificate`
             with a rigorous dual lower bound on the optimal SLEM.
         time_limit_s: first-order only: stop optimising after this many seconds.
+        progress: ``None``, or a callable (e.g. ``print``) that receives a dict at the start
+            (chosen path, size, predicted memory and time) and after every interior-point
+            iteration or first-order stage (current SLEM and certified lower bound); long solves
+            (a ring of 2,000 nodes takes minutes on the exact path) then show progress.
+
+    Before solving, the memory of the chosen exact path is predicted
+    (:func:`problems._sdp.predicted_memory_bytes`); past half the available memory the call
+    refuses with :class:`problems._sdp.SDPSizeError` (a ``MemoryError``) naming the size and the
+    alternatives (``solver="first_order"``), and ``solver="auto"`` takes the first-order path.
 
     Returns:
         ``W`` (n, n), or ``(W, certificate)``.
@@ -191,13 +229,15 @@ def fastest_mixing(
     Raises:
         DisconnectedGraphError: if ``g`` is disconnected.
         problems._sdp.SDPSolveError: unknown solver, no solver available, or the solve fails.
+        problems._sdp.SDPSizeError: the forced exact path would exhaust memory (refused before solving).
         ValueError: ``tol`` outside (0, 1) or a non-positive ``time_limit_s``.
     """
     from problems import _sdp
 
     g = _require_graph(g, "fastest_mixing")
     out = _sdp.solve_fmmc(
-        g.n, g.edges, solver=solver, tol=tol, return_certificate=return_certificate, time_limit_s=time_limit_s
+        g.n, g.edges, solver=solver, tol=tol, return_certificate=return_certificate, time_limit_s=time_limit_s,
+        progress=progress,
     )
     W = out[0] if return_certificate else out
     check_mixing(W, g, nonnegative=True, atol=max(tol, 1e-9) * 10)
@@ -211,6 +251,7 @@ def fastest_averaging(
     tol: float = 1e-8,
     return_certificate: bool = False,
     time_limit_s: float | None = None,
+    progress=None,
 ):
     """Fastest distributed linear averaging (FDLA) weights (Xiao & Boyd 2004).
 
@@ -223,7 +264,8 @@ def fastest_averaging(
 
     g = _require_graph(g, "fastest_averaging")
     out = _sdp.solve_fdla(
-        g.n, g.edges, solver=solver, tol=tol, return_certificate=return_certificate, time_limit_s=time_limit_s
+        g.n, g.edges, solver=solver, tol=tol, return_certificate=return_certificate, time_limit_s=time_limit_s,
+        progress=progress,
     )
     W = out[0] if return_certificate else out
     check_mixing(W, g, nonnegative=False, atol=max(tol, 1e-9) * 10)
@@ -242,14 +284,24 @@ def check_mixing(W, g: Graph | None = None, *, nonnegative: bool = False, atol: 
         MixingMatrixError: naming the first violated property, by how much,
             and how to fix it.
     """
-    W = np.asarray(W, dtype=np.float64)
+    if _is_graph_object(W):
+        raise TypeError(
+            f"W must be a mixing matrix (an (n, n) array or an algos.operators.GossipOperator), got a graph "
+            f"({type(W).__name__}); build W from it with mixing.metropolis(g) (graphs.from_networkx(G) first for a networkx graph)"
+        )
+    try:
+        W = np.asarray(W, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"W must be a mixing matrix (an (n, n) array of floats), got {type(W).__name__}; build one with mixing.metropolis(g)"
+        ) from exc
     if W.ndim != 2 or W.shape[0] != W.shape[1]:
-        raise MixingMatrixError(f"a mixing matrix must be square (n, n), got shape {W.shape}")
+        raise MixingMatrixError(f"a mixing matrix must be square (n, n), got shape {W.shape}; build one with mixing.metropolis(g)")
     n = W.shape[0]
     if n < 2:
         raise MixingMatrixError(f"a mixing matrix needs n >= 2 nodes, got n={n}")
     if not np.isfinite(W).all():
-        raise MixingMatrixError("mixing matrix has NaN or inf entries")
+        raise MixingMatrixError("mixing matrix has NaN or inf entries; pass a finite W, e.g. mixing.metropolis(g)")
     asym = float(np.abs(W - W.T).max())
     if asym > atol:
         raise MixingMatrixError(
@@ -280,6 +332,40 @@ def check_mixing(W, g: Graph | None = None, *, nonnegative: bool = False, atol: 
                 f"W has negative entries (min {neg:.3g}); this rule must give a nonnegative (Markov) matrix"
             )
     return W
+
+
+def check_mixes(W, fn: str | None = None, *, spectrum: "Spectrum | None" = None, name: str = "W", extra: str = "") -> None:
+    """Raise unless the gossip ``x <- W x`` reaches consensus on every connected piece at once.
+
+    Two checks, shared by every factory that takes a static ``W``: the support of ``W`` (its
+    off-diagonal nonzeros) is a connected graph (``O(nnz)``, scipy's connected components), and,
+    when the factory computed the :class:`Spectrum`, ``lambda_2(W) < 1`` (``l_min > 0``). A ``W``
+    failing them (``np.eye(n)``, the weights of a disconnected graph) leaves ``1`` with an
+    eigenvalue-1 partner: the nodes never agree and a decentralized method stalls silently.
+
+    Raises:
+        MixingMatrixError: naming the argument, the number of pieces (or ``lambda_2``) and the fix.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    where = f"algos.{fn}: " if fn else ""
+    Wn = np.asarray(W, dtype=np.float64)
+    n = Wn.shape[0]
+    off = np.abs(Wn) > 0
+    np.fill_diagonal(off, False)
+    pieces, _ = connected_components(csr_matrix(off), directed=False)
+    if pieces > 1:
+        what = "it is diagonal (no node talks to another)" if not off.any() else f"its support splits the nodes into {pieces} disconnected groups"
+        raise MixingMatrixError(
+            f"{where}{name} does not mix: {what}, so the nodes never reach consensus and the method would stall "
+            f"silently; pass W of a connected graph, e.g. mixing.metropolis(graphs.ring({n})){extra}"
+        )
+    if spectrum is not None and not spectrum.l_min > 1e-12:
+        raise MixingMatrixError(
+            f"{where}{name} does not mix: lambda_2({name}) = {spectrum.lambda_2:.6g} (1 - lambda_2 = {spectrum.l_min:.3g}), so "
+            f"consensus is never reached; pass W of a connected graph with positive weights, e.g. mixing.metropolis(g){extra}"
+        )
 
 
 # --- spectral quantities ----------------------------------------------------
@@ -504,7 +590,7 @@ def sequence_weights(seq, rule: str = "metropolis", **kwargs) -> MixingSequence:
 
     fn = {"metropolis": metropolis_weights, "max_degree": max_degree_weights, "laplacian": laplacian_weights}.get(rule)
     if fn is None:
-        raise ValueError(f"unknown rule {rule!r}; time-varying sequences support {_SEQUENCE_RULES}")
+        raise ValueError(f"unknown rule {rule!r}; time-varying sequences support {_SEQUENCE_RULES}: pass one of them")
     if isinstance(seq, Graph):
         return MixingSequence(fn(seq.adjacency, **kwargs)[None], name=f"{seq.name} [{rule}]")
     if not isinstance(seq, GraphSequence):

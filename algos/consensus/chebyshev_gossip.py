@@ -59,9 +59,9 @@ from jax import lax
 from algos import _gossip
 from algos._core import Cost, is_concrete, make_algorithm
 from algos.consensus.gossip import default_x0
-from algos.convex._common import check_problem_and_W
+from algos._errors import check_problem_and_W
 from problems.convex import consensus_metrics
-from algos._errors import StepSizeError
+from algos._errors import StepSizeError, scalars
 from problems import mixing
 
 __all__ = [
@@ -287,6 +287,7 @@ def heavy_ball_gossip(problem, W, *, x0=None, step_size=None, momentum=None, spe
 
         return heavy_ball_sequence(problem, W, x0=x0, step_size=step_size, momentum=momentum, spectrum=spectrum, check=check)
     W_in, W = W, check_problem_and_W(problem, W, "heavy_ball_gossip")
+    step_size, momentum = scalars("heavy_ball_gossip", step_size=step_size, momentum=momentum)
     spec = mixing.spectrum(W)
     lo, hi = _resolve_spectrum(spec, spectrum, "heavy_ball_gossip", check)
     h0, b0 = heavy_ball_constants(lo, hi)

@@ -34,7 +34,7 @@ import jax.numpy as jnp
 from algos import _gossip
 from algos._core import Cost, make_algorithm
 from problems import mixing
-from algos.convex._common import check_problem_and_W
+from algos._errors import check_problem_and_W
 from problems.convex import consensus_metrics
 
 __all__ = ["gossip", "GossipState", "GossipInfo", "default_x0"]

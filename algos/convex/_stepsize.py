@@ -5,8 +5,11 @@ choice derived from ``L`` and the spectrum of ``W``) and a *limit* (the range in
 which the method's guarantee, or its worst-case stability on quadratics, holds).
 This module turns ``step_size=None`` into the default and rejects concrete step
 sizes outside ``(0, limit)`` with :class:`bounds.StepSizeError` unless the
-caller passes ``check=False``. Traced step sizes (inside ``jax.vmap``) are never
-validated: their value is unknown at trace time.
+caller passes ``check=False``. Traced step sizes (inside ``jax.vmap``) cannot
+raise, their value being unknown at trace time: with ``check=True`` one outside
+``(0, limit)`` is replaced by NaN, so that run is flagged ``diverged`` at step 1
+(its own flag in a vmapped batch) while the others run; ``check=False`` runs
+every value as given.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from algos._core import is_concrete  # noqa: F401  (re-exported)
-from algos._errors import StepSizeError
+from algos._errors import StepSizeError, concrete_scalar  # noqa: F401  (concrete_scalar re-exported)
 from problems import mixing
 from problems.convex import check_constants
 
@@ -75,7 +78,7 @@ def resolve(step_size, *, default: float, limit: float, fn: str, rule: str, chec
         return jnp.asarray(float(default))
     if not is_concrete(step_size):
         return step_size
-    value = float(np.asarray(step_size))
+    value = concrete_scalar(step_size, "step_size", fn)
     if check and not (0.0 < value < limit):
         raise StepSizeError(
             f"algos.{fn}: step_size={value:.6g} is outside the range (0, {limit:.6g}) in which the theory holds "
@@ -94,7 +97,11 @@ def initial_point(problem, x0, fn: str):
     if X0.shape == (d,):
         X0 = jnp.broadcast_to(X0, (n, d))
     if X0.shape != (n, d):
-        raise ValueError(f"algos.{fn}: x0 must have shape (n_nodes, dim) = ({n}, {d}) or (dim,), got {X0.shape}")
+        raise ValueError(
+            f"algos.{fn}: x0 must have shape (n_nodes, dim) = ({n}, {d}) or (dim,), got {X0.shape}; pass an array of that shape"
+        )
+    if is_concrete(X0) and not bool(jnp.all(jnp.isfinite(X0))):
+        raise ValueError(f"algos.{fn}: x0 must be finite, but it has NaN or inf entries; pass a finite starting point (or None for zeros)")
     return X0.astype(jnp.result_type(problem.x_star))
 
 
@@ -118,14 +125,23 @@ def step_size_factory(build, name: str, problem, W, step_size, x0, *, check: boo
     from algos.convex._common import check_problem_and_W, convex_metrics
 
     op = W if isinstance(W, GossipOperator) else None  # structured gossip: kept as the operator
-    W = check_problem_and_W(problem, W, name)
+    W = check_problem_and_W(problem, W, name, mixes=check)
     check_problem_constants(problem)
     spec = spectrum(W)  # once per factory: the default, the limit and the bounds read it
+    if check:  # check=False runs a W that does not mix too (e.g. W = I: every node runs alone)
+        mixing.check_mixes(W, name, spectrum=spec, extra=" (or check=False to run it anyway)")
     if step_size is None or (check and is_concrete(step_size)):
         default, limit = default_fn(problem, spec), limit_fn(problem, spec)
-    else:
+    elif check and is_concrete(problem.L) and is_concrete(problem.mu):  # traced step size, concrete constants
+        default, limit = None, limit_fn(problem, spec)
+    else:  # check=False, or the constants are traced too (a vmap over problems): nothing to compare with
         default = limit = None
     alpha = resolve(step_size, default=default, limit=limit, fn=name, rule=rule, check=check)
+    if check and not is_concrete(alpha) and limit is not None:
+        # a traced step size (jax.vmap / jit sweep) cannot raise: outside (0, limit) it becomes NaN, so
+        # the run is flagged diverged at its first step (trace.diverged, trace.diverged_at == 1), the
+        # per-run analogue of StepSizeError; check=False runs it as given
+        alpha = jnp.where((alpha > 0) & (alpha < limit), alpha, jnp.nan)
     W_param = op if op is not None else jnp.asarray(W)
     params = {"problem": problem, "W": W_param, "alpha": alpha, "x0": initial_point(problem, x0, name)}
     return make_algorithm(

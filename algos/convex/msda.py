@@ -62,7 +62,7 @@ from algos._core import Cost, is_concrete, make_algorithm
 from algos.consensus.chebyshev_gossip import chebyshev_coefficients, chebyshev_filter, gossip_spectrum
 from problems import mixing
 from algos.convex._common import check_problem_and_W, convex_metrics
-from algos._errors import StepSizeError
+from algos._errors import StepSizeError, scalars
 
 __all__ = ["msda", "MSDAState", "MSDAInfo", "msda_constants", "acc_gossip", "acc_gossip_eigenvalues"]
 
@@ -147,6 +147,7 @@ def msda(problem, W, *, K=None, step_size=None, momentum=None, check: bool = Tru
         NotImplementedError: the problem has no closed-form conjugate gradient.
     """
     W_in, W = W, check_problem_and_W(problem, W, "msda")
+    step_size, momentum = scalars("msda", step_size=step_size, momentum=momentum)
     spec = mixing.spectrum(W)
     if problem.conj is None:
         raise NotImplementedError(

@@ -67,7 +67,7 @@ from algos.consensus.chebyshev_gossip import chebyshev_coefficients, chebyshev_f
 from problems import mixing
 from algos.convex._common import check_problem_and_W, convex_metrics
 from algos.convex.msda import acc_gossip_eigenvalues
-from algos._errors import StepSizeError
+from algos._errors import StepSizeError, scalars
 
 __all__ = ["apapc", "opapc", "PAPCState", "PAPCInfo", "opapc_constants", "apapc_constants"]
 
@@ -209,6 +209,7 @@ def apapc(problem, W, *, step_size=None, tau=None, theta=None, x0=None, check: b
         gradient call and one gossip round.
     """
     W_in, W = W, check_problem_and_W(problem, W, "apapc")
+    step_size, tau, theta = scalars("apapc", step_size=step_size, tau=tau, theta=theta)
     spec = mixing.spectrum(W)
     l_min, l_max = gossip_spectrum(spec)
     chi = l_max / l_min
@@ -245,6 +246,7 @@ def opapc(problem, W, *, T=None, step_size=None, tau=None, theta=None, x0=None, 
         gradient call and T gossip rounds.
     """
     W_in, W = W, check_problem_and_W(problem, W, "opapc")
+    step_size, tau, theta = scalars("opapc", step_size=step_size, tau=tau, theta=theta)
     spec = mixing.spectrum(W)
     l_min, l_max = gossip_spectrum(spec)
     chi = l_max / l_min

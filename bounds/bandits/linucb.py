@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from algos._core import Algorithm
+from algos import Algorithm
 from bounds._check import Bound
 
 __all__ = ["linucb", "linucb_envelope"]

@@ -144,7 +144,7 @@ def _partition(state):
 @functools.partial(jax.jit, static_argnames=("build", "warmup"))
 def _linearize(build, params, key, warmup: int):
     init, step = build(params)
-    k_init, k_step, k_delta = jax.random.split(key, 3)
+    k_init, k_step, k_delta, k_other = jax.random.split(key, 4)
     s = init(k_init)
     for _ in range(warmup):  # a small fixed number of steps, unrolled at trace time
         s, _ = step(k_step, s)
@@ -163,7 +163,11 @@ def _linearize(build, params, key, warmup: int):
     delta = jax.random.normal(k_delta, flat.shape, flat.dtype) * (1.0 + jnp.abs(flat))
     f1 = f(flat + delta)
     affine_residual = jnp.linalg.norm(f1 - f0 - J @ delta) / (jnp.linalg.norm(J @ delta) + jnp.linalg.norm(delta))
-    return J, flat, f0, affine_residual
+    # a stochastic step (gradient noise) is affine for each fixed key, but its map changes with the key
+    s_other, _ = step(k_other, s)
+    other = ravel_pytree([x for x, m in zip(jax.tree_util.tree_leaves(s_other), inexact) if m])[0]
+    key_residual = jnp.linalg.norm(other - f0) / (jnp.linalg.norm(f0) + jnp.linalg.norm(flat) + 1e-300)
+    return J, flat, f0, affine_residual, key_residual
 
 
 def _tail_fraction(T, Z, d, select) -> float:
@@ -295,7 +299,8 @@ def _select(T: np.ndarray, mod: np.ndarray, rho: float) -> np.ndarray:
     return _select_mask(T, mod <= rho * (1.0 + _MERGE) + 1e-300)
 
 
-def exact_spectrum(algo, *, key=0, warmup: int = 2, tol: float = 1e-9, affine_tol: float = 1e-7) -> ExactSpectrum:
+def exact_spectrum(algo, *, key=0, warmup: int = 2, tol: float = 1e-9, affine_tol: float = 1e-7,
+                   require_deterministic: bool = False) -> ExactSpectrum:  # fmt: skip
     """Iteration-matrix spectrum of ``algo`` on its (quadratic) problem; see the module docstring.
 
     Args:
@@ -307,15 +312,43 @@ def exact_spectrum(algo, *, key=0, warmup: int = 2, tol: float = 1e-9, affine_to
         affine_tol: maximal relative residual of the affine check.
 
     Raises:
-        ValueError: if the step is not affine in the state (non-quadratic problem, gradient noise).
+        ValueError: if the step is not affine in the state (non-quadratic problem), or, with
+            ``require_deterministic`` (what :func:`exact_rate` passes), depends on the random key
+            (gradient noise: D-SGD on a problem with ``sigma > 0``; with a fixed key such a step is
+            still affine, with the noise-free ``J``, which is what this function returns otherwise).
+        TypeError: ``algo`` is not an :class:`algos.Algorithm`.
     """
+    from algos import Algorithm
+
+    if not isinstance(algo, Algorithm):
+        raise TypeError(
+            f"exact_rate expects an algos.Algorithm (algo), got {type(algo).__name__}; pass the run's algorithm, "
+            "e.g. bounds.exact_rate(algos.extra(p, W, step_size=0.05))"
+        )
     if algo.build is None:
         raise ValueError("algo has no build function; create algorithms with their factory (e.g. algos.extra)")
     if isinstance(key, (int, np.integer)):
         key = jax.random.PRNGKey(int(key))
-    J, s, f_s, resid = _linearize(algo.build, algo.params, key, int(warmup))
+    # linearized in float64 whatever the run's precision: a float32 Jacobian is known to ~1e-7 only,
+    # which blurs the modes near 1 that set the rate (measured: EXTRA's float32 exact rate came out 1.000000)
+    with jax.enable_x64(True):
+        params64 = jax.tree_util.tree_map(
+            lambda x: x.astype(jnp.float64) if hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jnp.floating) else x,
+            algo.params,
+        )
+        J, s, f_s, resid, key_resid = _linearize(algo.build, params64, key, int(warmup))
+        J, s, f_s, resid, key_resid = (np.asarray(J, dtype=np.float64), np.asarray(s, dtype=np.float64),
+                                       np.asarray(f_s, dtype=np.float64), float(resid), float(key_resid))  # fmt: skip
     J = np.asarray(J, dtype=np.float64)
     resid = float(resid)
+    if require_deterministic and not float(key_resid) <= affine_tol:
+        sigma = getattr((algo.params or {}).get("problem"), "sigma", None)
+        raise ValueError(
+            f"exact_rate: one step of {algo.name!r} depends on its random key (relative change {float(key_resid):.3g} "
+            f"between two keys): the method is stochastic (gradient noise, problem sigma = {sigma}), and the exact rate "
+            "is defined for deterministic linear methods; use a noise-free problem (sigma=0) for the rate of the mean "
+            "recursion, or judge the noisy runs with an expectation bound"
+        )
     if not resid <= affine_tol:
         raise ValueError(
             f"exact_rate: one step of {algo.name!r} is not affine in its state (relative residual {resid:.3g}); "
@@ -345,8 +378,14 @@ def exact_rate(algo, *, key=0, warmup: int = 2, tol: float = 1e-9) -> float:
         >>> p = convex.quadratic(16, 5, L=10.0, mu=1.0, key=0)
         >>> W = mixing.metropolis(graphs.ring(16))
         >>> r_star = exact_rate(algos.extra(p, W, step_size=0.05))
+
+    Raises:
+        ValueError: the step is not affine in the state (a non-quadratic problem), or it is
+            stochastic (depends on its random key: D-SGD on a problem with ``sigma > 0``), where no
+            exact rate of the run exists.
+        TypeError: ``algo`` is not an :class:`algos.Algorithm`.
     """
-    return exact_spectrum(algo, key=key, warmup=warmup, tol=tol).rate
+    return exact_spectrum(algo, key=key, warmup=warmup, tol=tol, require_deterministic=True).rate
 
 
 # --- the run's exact linear recursion, for the instance check -----------------------------------

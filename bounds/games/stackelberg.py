@@ -42,7 +42,7 @@ import math
 
 import numpy as np
 
-from algos._core import Algorithm
+from algos import Algorithm
 from bounds import envelopes
 from bounds._check import Bound
 

@@ -36,7 +36,7 @@ meet the known-bound assumption by construction): :func:`delayed_dual_averaging_
 
 from __future__ import annotations
 
-from algos._core import Algorithm
+from algos import Algorithm
 from bounds import envelopes
 from bounds._check import Bound
 

@@ -83,7 +83,10 @@ def test_huge_but_finite_state_is_flagged_through_the_metric():
 def test_nan_start_is_flagged_at_step_zero():
     x0 = np.zeros((N, D))
     x0[2, 1] = np.nan
-    _, tr = algos.run(algos.extra(problem(sigma=0.0), W, x0=x0), 0, 10)
+    # the factory refuses a concrete NaN x0 (issue 8); the engine's own flag is tested on a start it
+    # cannot check (as a traced x0 would be): the parameter replaced after the factory ran
+    algo = algos.extra(problem(sigma=0.0), W)
+    _, tr = algos.run(algo._replace(params={**algo.params, "x0": jnp.asarray(x0)}), 0, 10)
     assert bool(tr.diverged) and int(tr.diverged_at) == 0 and np.isnan(np.asarray(tr.dist_to_opt)).all()
 
 

@@ -237,7 +237,7 @@ def test_stoch_grad_same_key_same_draws(kind, kw):
         (lambda: convex.quadratic(4, 3, L=1.0, mu=2.0), "mu=2.0 > L=1.0"),
         (lambda: convex.quadratic(0, 3), "n_nodes"),
         (lambda: convex.least_squares(0, 3), "n_nodes"),
-        (lambda: convex.logistic(3, 0), "n_nodes"),
+        (lambda: convex.logistic(3, 0), "dim"),  # issue 8: the message names the wrong argument
         (lambda: convex.averaging(0, 3), "n_nodes"),
         (lambda: convex.least_squares(4, 5, 3, reg=0.0), "singular"),
         (lambda: convex.least_squares(4, 3, reg=-1.0), "reg"),
