@@ -66,7 +66,8 @@ def main(argv=None):
                             rec[name] = {"refused": True}
                         rec[name]["seconds"] = time.perf_counter() - t0
                     o, r = rec["earlier"], rec["reduced"]
-                    rec["rel_diff"] = abs(o["value"] - r["value"]) / o["value"] if "value" in o and "value" in r else None
+                    both = "value" in o and "value" in r
+                    rec["rel_diff"] = abs(o["value"] - r["value"]) / o["value"] if both else None
                     rows.append(rec)
 
                     def show(x):
@@ -77,7 +78,8 @@ def main(argv=None):
     summary = {"programs": len(rows)}
     for name in ("earlier", "reduced"):
         ok = [r[name] for r in rows if "value" in r[name]]
-        summary[name] = {"refused": [f"{r['graph']} {r['method']} {r['fraction']} k={r['k']}" for r in rows if "refused" in r[name]],
+        refused = [f"{r['graph']} {r['method']} {r['fraction']} k={r['k']}" for r in rows if "refused" in r[name]]
+        summary[name] = {"refused": refused,
                          "needed_a_fallback_attempt": sum(o["attempts"] > 1 for o in ok),
                          "max_residual": max((o["residual"] for o in ok), default=None),
                          "seconds": sum(r[name]["seconds"] for r in rows)}  # fmt: skip

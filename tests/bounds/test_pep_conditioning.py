@@ -55,7 +55,8 @@ def test_formerly_refused_digings_programs_now_solve(frac, k):
 
 @pytest.mark.parametrize(
     "method,frac,k",
-    [("gradient_tracking", 0.6, 3), ("gradient_tracking", 0.2, 3), ("dgd", 0.5, 3), ("extra", 0.4, 3), ("nids", 0.4, 3)],
+    [("gradient_tracking", 0.6, 3), ("gradient_tracking", 0.2, 3), ("dgd", 0.5, 3), ("extra", 0.4, 3),
+     ("nids", 0.4, 3)],
 )
 def test_reduced_and_earlier_formulations_agree(method, frac, k):
     """Same optimal value (to the accepted accuracy) where the earlier formulation solved."""
