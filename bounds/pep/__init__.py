@@ -234,11 +234,12 @@ def worst_case(
     return WorstCase(method, measure, horizon, values * unit, tuple(solves), inputs)
 
 
-def _solve_k(method, k, inputs, net):
+def _solve_k(method, k, inputs, net, *, reduced: bool = True):
+    """The program of step ``k``; ``reduced=False``: the earlier spectral-class formulation (checks only)."""
     symmetric = "W" not in net
     n = 1 if symmetric else net["W"].shape[0]
     n_max = basis_size(method, n, k, symmetric)
-    space = SpectralSpace(net["lo"], net["hi"], n_max) if symmetric else FixedSpace(net["W"], n_max)
+    space = SpectralSpace(net["lo"], net["hi"], n_max, reduced=reduced) if symmetric else FixedSpace(net["W"], n_max)
     if method == "gossip":
         X0 = space.start(False)
         X = RUNS[method](space, X0, 0.0, k)
