@@ -36,7 +36,6 @@ def main(argv=None):
 
     setup_jax(None)
     import algos
-    from algos import _gossip
     from problems import convex, graphs, mixing
 
     devs = jax.devices()
@@ -45,7 +44,7 @@ def main(argv=None):
     for c in counts:
         n = args.per_device * c
         p = convex.quadratic(n, args.dim, L=10.0, mu=1.0, key=0)
-        a = algos.extra(p, _gossip.from_matrix(mixing.metropolis(graphs.ring(n))))
+        a = algos.extra(p, algos.operators.from_matrix(mixing.metropolis(graphs.ring(n))))
         mesh = jax.sharding.Mesh(np.array(devs[:c]), ("nodes",))
         runs[c] = lambda a=a, mesh=mesh: jax.block_until_ready(algos.run(a, 0, args.steps, mesh=mesh)[1].dist_to_opt)
     t = interleaved({str(c): f for c, f in runs.items()}, args.repeats)
