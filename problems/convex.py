@@ -51,6 +51,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from problems._oracles import NodeStackedOracles
 from problems import _checks
 from problems._metrics import Metrics
 
@@ -82,7 +83,7 @@ def check_constants(L: float, mu: float) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class Problem:
+class Problem(NodeStackedOracles):
     """A decentralized finite-sum problem ``min_x (1/n) sum_i f_i(x)``.
 
     Attributes:
@@ -180,27 +181,7 @@ class Problem:
         sigma = jnp.sqrt(jnp.max(self.data["sample_var"]) / batch_size)
         return dataclasses.replace(self, sigma=sigma, batch_size=int(batch_size))
 
-    def _check_X(self, X, what: str = "X"):
-        """Raise ``ValueError`` unless ``X`` has shape ``(n_nodes, dim)`` (shapes are known even under jit)."""
-        shape = tuple(jnp.shape(X))
-        want = (self.n_nodes, self.dim)
-        if shape != want:
-            raise ValueError(
-                f"{self.name}: {what} must be node-stacked with shape (n_nodes, dim) = {want}, got {shape}; "
-                "row i is node i's iterate (use jnp.broadcast_to(x, (n, d)) for one shared point)"
-            )
-
     # --- oracles (node-stacked) -----------------------------------------
-    def value(self, X):
-        """(n,) local values ``f_i(x_i)``."""
-        self._check_X(X)
-        return jax.vmap(self.loss)(self.data, X)
-
-    def grad(self, X):
-        """(n, dim) local gradients ``grad f_i(x_i)``."""
-        self._check_X(X)
-        return jax.vmap(jax.grad(self.loss, argnums=1))(self.data, X)
-
     def stoch_grad(self, key, X):
         """(n, dim) unbiased stochastic gradients; the kind is the static field ``noise``.
 

@@ -31,13 +31,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from problems._oracles import NodeStackedOracles
 from problems._metrics import Metrics
 
 __all__ = ["Problem", "logcosh_regression", "two_layer", "metrics", "stationary_point"]
 
 
 @dataclasses.dataclass(frozen=True)
-class Problem:
+class Problem(NodeStackedOracles):
     """A smooth non-convex decentralized problem ``min_x (1/n) sum_i f_i(x)``.
 
     Attributes:
@@ -77,24 +78,6 @@ class Problem:
     def describe(self) -> str:
         return (f"{self.name}(n={self.n_nodes}, d={self.dim}, L<={float(self.L):.3g} on ||x||<={float(self.radius):g}, "
                 f"sigma={float(self.sigma):g}, zeta(x_ref)={float(self.zeta):.3g})")  # fmt: skip
-
-    def _check_X(self, X, what: str = "X"):
-        shape, want = tuple(jnp.shape(X)), (self.n_nodes, self.dim)
-        if shape != want:
-            raise ValueError(
-                f"{self.name}: {what} must be node-stacked with shape (n_nodes, dim) = {want}, got {shape}; "
-                "row i is node i's iterate (use jnp.broadcast_to(x, (n, d)) for one shared point)"
-            )
-
-    def value(self, X):
-        """(n,) local values ``f_i(x_i)``."""
-        self._check_X(X)
-        return jax.vmap(self.loss)(self.data, X)
-
-    def grad(self, X):
-        """(n, dim) local gradients ``grad f_i(x_i)``."""
-        self._check_X(X)
-        return jax.vmap(jax.grad(self.loss, argnums=1))(self.data, X)
 
     def stoch_grad(self, key, X):
         """(n, dim) ``grad f_i(x_i) + (sigma/sqrt(d)) xi_i``, ``xi_i`` standard normal (unbiased, variance sigma^2)."""
