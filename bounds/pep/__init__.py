@@ -37,8 +37,8 @@ Clarabel ends many PEPs at "AlmostSolved" with residuals ~1e-8); otherwise :clas
 raised and no bound is returned. The envelope is ``max(primal, dual) * (1 + REL_GAP_TOL)``: the
 accepted solver accuracy, stated once for every bound. Each result carries every solve's status,
 gap, residual, time and size (``Bound.params["solves"]``). Solves are cached on disk
-(:func:`cache_dir`, ``$RATEBENCH_PEP_CACHE``), keyed by every input; ``progress=True`` prints a
-line per solve on stderr.
+(:func:`cache_dir`, ``$RATEBENCH_PEP_CACHE``), keyed by every input; ``progress=callable`` (e.g. ``print``) receives one dict per solve
+(label, value, solver, gap, seconds, size).
 
 Why not PEPit: PEPit (0.5.1 on PyPI) ships no decentralized method, its performance metrics are
 linear in the Gram matrix (``dist_to_opt``, a mean of norms, is not), and ratebench needs each
@@ -152,7 +152,7 @@ def worst_case(
     equal_start: bool = True,
     measure: str | None = None,
     use_cache: bool = True,
-    progress: bool = False,
+    progress=None,
     solver: str = "CLARABEL",
 ) -> WorstCase:
     """The certified worst case of ``method`` at steps ``0..horizon`` (module docstring).

@@ -126,7 +126,7 @@ def _doc(method):
             (exact worst case; ``n <= 16``). The condition "W in the class" is checked.
         L, mu: the class's constants (default the problem's; passing other values states the bound for
             that class, e.g. a deliberately understated ``L``).
-        use_cache, progress: disk cache of the solves; a progress line per solve on stderr.
+        use_cache, progress: disk cache of the solves; ``progress``: None or a callable receiving one dict per solve (e.g. ``print``).
 
     Returns:
         ``Bound(kind="computed", metric="dist_to_opt")`` with an absolute envelope (the initial distance
@@ -139,31 +139,31 @@ def _doc(method):
 
 
 def dgd(problem_or_algo, W=None, step_size=None, *, horizon, eigenvalues=None, x0=None, L=None, mu=None,
-        use_cache=True, progress=False) -> Bound:  # fmt: skip
+        use_cache=True, progress=None) -> Bound:  # fmt: skip
     return _convex_bound("dgd", problem_or_algo, W, step_size, horizon=horizon, eigenvalues=eigenvalues, x0=x0,
                          L=L, mu=mu, use_cache=use_cache, progress=progress)  # fmt: skip
 
 
 def extra(problem_or_algo, W=None, step_size=None, *, horizon, eigenvalues=None, x0=None, L=None, mu=None,
-          use_cache=True, progress=False) -> Bound:  # fmt: skip
+          use_cache=True, progress=None) -> Bound:  # fmt: skip
     return _convex_bound("extra", problem_or_algo, W, step_size, horizon=horizon, eigenvalues=eigenvalues, x0=x0,
                          L=L, mu=mu, use_cache=use_cache, progress=progress)  # fmt: skip
 
 
 def nids(problem_or_algo, W=None, step_size=None, *, horizon, eigenvalues=None, x0=None, L=None, mu=None,
-         use_cache=True, progress=False) -> Bound:  # fmt: skip
+         use_cache=True, progress=None) -> Bound:  # fmt: skip
     return _convex_bound("nids", problem_or_algo, W, step_size, horizon=horizon, eigenvalues=eigenvalues, x0=x0,
                          L=L, mu=mu, use_cache=use_cache, progress=progress)  # fmt: skip
 
 
 def exact_diffusion(problem_or_algo, W=None, step_size=None, *, horizon, eigenvalues=None, x0=None, L=None,
-                    mu=None, use_cache=True, progress=False) -> Bound:  # fmt: skip
+                    mu=None, use_cache=True, progress=None) -> Bound:  # fmt: skip
     return _convex_bound("exact_diffusion", problem_or_algo, W, step_size, horizon=horizon, eigenvalues=eigenvalues,
                          x0=x0, L=L, mu=mu, use_cache=use_cache, progress=progress)  # fmt: skip
 
 
 def gradient_tracking(problem_or_algo, W=None, step_size=None, *, horizon, eigenvalues=None, x0=None, L=None,
-                      mu=None, use_cache=True, progress=False) -> Bound:  # fmt: skip
+                      mu=None, use_cache=True, progress=None) -> Bound:  # fmt: skip
     return _convex_bound("gradient_tracking", problem_or_algo, W, step_size, horizon=horizon,
                          eigenvalues=eigenvalues, x0=x0, L=L, mu=mu, use_cache=use_cache, progress=progress)  # fmt: skip
 
@@ -172,7 +172,7 @@ for _f in (dgd, extra, nids, exact_diffusion, gradient_tracking):
     _f.__doc__ = _doc(_f.__name__)
 
 
-def gossip(problem_or_algo, W=None, *, horizon, eigenvalues=None, x0=None, use_cache=True, progress=False) -> Bound:
+def gossip(problem_or_algo, W=None, *, horizon, eigenvalues=None, x0=None, use_cache=True, progress=None) -> Bound:
     """Certified worst case of plain gossip's ``consensus_error`` for ``k = 0..horizon``, relative to step 0.
 
     No function class: the program maximizes ``consensus_error_k`` over starts with

@@ -43,7 +43,6 @@ import hashlib
 import json
 import math
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -522,8 +521,15 @@ def cache_key(inputs: dict) -> str:
     return h.hexdigest()
 
 
-def cached(inputs: dict, compute, *, use_cache: bool = True, progress: bool = False, label: str = "") -> Solve:
-    """Read the program's :class:`Solve` from the disk cache, or compute and store it."""
+def cached(inputs: dict, compute, *, use_cache: bool = True, progress=None, label: str = "") -> Solve:
+    """Read the program's :class:`Solve` from the disk cache, or compute and store it.
+
+    ``progress``: None, or a callable receiving one dict per computed solve (``label``, ``value``,
+    ``solver``, ``rel_gap``, ``seconds``, ``size``), as ``mixing.fastest_mixing(progress=)`` does;
+    e.g. ``progress=print``. The same numbers are kept in every :class:`Solve`."""
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be None or a callable receiving one dict per solve (e.g. progress=print), "
+                        f"got {progress!r}")  # fmt: skip
     key = cache_key(inputs)
     path = cache_dir() / f"{key}.json"
     if use_cache and path.exists():
@@ -535,9 +541,9 @@ def cached(inputs: dict, compute, *, use_cache: bool = True, progress: bool = Fa
             pass  # unreadable entry: recompute (and overwrite it)
     t0 = time.perf_counter()
     res = compute()
-    if progress:
-        print(f"  pep {label}: {res.value:.6g} ({res.solver}, gap {res.rel_gap:.1e}, "
-              f"{time.perf_counter() - t0:.2f} s, size {res.size})", file=sys.stderr, flush=True)  # fmt: skip
+    if progress is not None:
+        progress(dict(label=label, value=res.value, solver=res.solver, rel_gap=res.rel_gap,
+                      seconds=time.perf_counter() - t0, size=res.size))  # fmt: skip
     if use_cache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -114,3 +114,22 @@ def test_regularized_attempt_is_accurate_on_the_program_itself(monkeypatch):
         if v.attributes.get("PSD"):
             assert np.linalg.eigvalsh(v.value).min() >= -1e-7
     assert prob.value == pytest.approx(s.value, rel=1e-6)
+
+
+def test_progress_is_a_callback_of_dicts(tmp_path, monkeypatch):
+    """``progress`` receives one dict per computed solve (nothing is printed by the library);
+    a non-callable is refused by name."""
+    import pytest
+
+    from bounds import pep
+
+    monkeypatch.setenv("RATEBENCH_PEP_CACHE", str(tmp_path))
+    got = []
+    from problems import graphs, mixing
+
+    W = mixing.metropolis(graphs.ring(4))
+    wc = pep.worst_case("gossip", horizon=2, W=W, use_cache=False, progress=got.append)
+    assert len(got) == 2 and all({"label", "value", "solver", "rel_gap", "seconds", "size"} <= set(d) for d in got)
+    assert [d["value"] for d in got] == pytest.approx([float(v) for v in wc.values[1:]], rel=1e-6, abs=1e-9)
+    with pytest.raises(TypeError, match="progress"):
+        pep.worst_case("gossip", horizon=1, W=W, use_cache=False, progress=True)
