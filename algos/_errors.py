@@ -12,7 +12,9 @@ import numpy as np
 
 from problems._checks import integer, real, seed  # noqa: F401  (re-exported for the families)
 
-__all__ = ["StepSizeError", "check_problem_and_W", "concrete_scalar", "scalars", "integer", "real", "seed"]
+__all__ = [
+    "StepSizeError", "check_problem_and_W", "concrete_scalar", "scalars", "nan_unless_valid", "integer", "real", "seed"
+]
 
 
 class StepSizeError(ValueError):
@@ -44,6 +46,27 @@ def scalars(fn: str, **values) -> tuple:
     from algos._core import is_concrete
 
     return tuple(v if v is None or not is_concrete(v) else concrete_scalar(v, k, fn) for k, v in values.items())
+
+
+def nan_unless_valid(target, valid, *values, check: bool = True):
+    """The traced analogue of :class:`StepSizeError`: ``target`` where ``valid()`` holds, NaN elsewhere.
+
+    A concrete hyperparameter outside its range raises in the factory; a traced one (a ``jax.vmap`` or
+    ``jit`` sweep) has no value at trace time, so it cannot. The factories then pass the hyperparameter
+    that enters every step as ``target``, every hyperparameter the range depends on as ``values`` and
+    the range itself as ``valid`` (a callable returning a JAX boolean, evaluated only when one of
+    ``values`` is traced). A run whose hyperparameters lie outside the range therefore computes NaN
+    from its first step and is flagged ``trace.diverged`` with ``trace.diverged_at == 1`` (in a
+    vmapped batch, only that run), while the others run as given. With every value concrete (already
+    checked) or ``check=False``, ``target`` is returned unchanged.
+    """
+    import jax.numpy as jnp
+
+    from algos._core import is_concrete
+
+    if not check or all(v is None or is_concrete(v) for v in values):
+        return target
+    return jnp.where(valid(), target, jnp.nan)
 
 
 def check_problem_and_W(problem, W, fn: str, *, mixes: bool = True) -> np.ndarray:

@@ -61,7 +61,7 @@ from algos._core import Cost, is_concrete, make_algorithm
 from algos.consensus.gossip import default_x0
 from algos._errors import check_problem_and_W
 from problems.convex import consensus_metrics
-from algos._errors import StepSizeError, scalars
+from algos._errors import StepSizeError, nan_unless_valid, scalars
 from problems import mixing
 
 __all__ = [
@@ -276,7 +276,8 @@ def heavy_ball_gossip(problem, W, *, x0=None, step_size=None, momentum=None, spe
         spectrum: ``(lambda_n, lambda_2)`` interval used for the defaults (default: exact).
         check: when concrete, validate stability. The iteration is stable iff
             ``0 <= b < 1`` and ``0 < h l < 2 (1 + b)`` for every ``l`` in
-            ``[l_min, l_max]``. Outside that range it raises :class:`bounds.StepSizeError`.
+            ``[l_min, l_max]``. Outside that range it raises :class:`bounds.StepSizeError`; traced
+            ``(h, b)`` outside it make the run NaN from step 1 (flagged ``diverged``).
 
     Returns:
         An :class:`algos.Algorithm` with state ``HeavyBallState(X, X_prev)``. The map is
@@ -302,10 +303,13 @@ def heavy_ball_gossip(problem, W, *, x0=None, step_size=None, momentum=None, spe
                 f"0 <= b < 1 and 0 < h < 2 (1 + b) / l_max = {2 * (1 + bf) / true_hi:.6g} "
                 f"(l_max = 1 - lambda_n(W) = {true_hi:.6g}). Use the defaults, or pass check=False"
             )
-    params = {"problem": problem, "W": _gossip.as_param(W_in, W), "x0": default_x0(problem, x0, "heavy_ball_gossip"), "h": h, "b": b}
     hp = {"l_min": lo, "l_max": hi}
     if is_concrete(h) and is_concrete(b):
         hp.update(step_size=float(h), momentum=float(b))
+    # traced (h, b) outside the stability region: NaN, so the run is flagged diverged at step 1
+    true_hi = gossip_spectrum(spec)[1]
+    h = nan_unless_valid(h, lambda: (b >= 0) & (b < 1) & (h > 0) & (h * true_hi < 2.0 * (1.0 + b)), h, b, check=check)
+    params = {"problem": problem, "W": _gossip.as_param(W_in, W), "x0": default_x0(problem, x0, "heavy_ball_gossip"), "h": h, "b": b}
     return make_algorithm(_build_heavy_ball, params, consensus_metrics, "heavy_ball_gossip", hparams=hp, spectrum=spec)
 
 

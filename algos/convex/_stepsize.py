@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from algos._core import is_concrete  # noqa: F401  (re-exported)
-from algos._errors import StepSizeError, concrete_scalar  # noqa: F401  (concrete_scalar re-exported)
+from algos._errors import StepSizeError, concrete_scalar, nan_unless_valid  # noqa: F401  (concrete_scalar re-exported)
 from problems import mixing
 from problems.convex import check_constants
 
@@ -137,11 +137,8 @@ def step_size_factory(build, name: str, problem, W, step_size, x0, *, check: boo
     else:  # check=False, or the constants are traced too (a vmap over problems): nothing to compare with
         default = limit = None
     alpha = resolve(step_size, default=default, limit=limit, fn=name, rule=rule, check=check)
-    if check and not is_concrete(alpha) and limit is not None:
-        # a traced step size (jax.vmap / jit sweep) cannot raise: outside (0, limit) it becomes NaN, so
-        # the run is flagged diverged at its first step (trace.diverged, trace.diverged_at == 1), the
-        # per-run analogue of StepSizeError; check=False runs it as given
-        alpha = jnp.where((alpha > 0) & (alpha < limit), alpha, jnp.nan)
+    if limit is not None:  # a traced step size outside (0, limit) becomes NaN: flagged diverged at step 1
+        alpha = nan_unless_valid(alpha, lambda: (alpha > 0) & (alpha < limit), alpha, check=check)
     W_param = op if op is not None else jnp.asarray(W)
     params = {"problem": problem, "W": W_param, "alpha": alpha, "x0": initial_point(problem, x0, name)}
     return make_algorithm(

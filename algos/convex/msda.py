@@ -62,7 +62,7 @@ from algos._core import Cost, is_concrete, make_algorithm
 from algos.consensus.chebyshev_gossip import chebyshev_coefficients, chebyshev_filter, gossip_spectrum
 from problems import mixing
 from algos.convex._common import check_problem_and_W, convex_metrics
-from algos._errors import StepSizeError, scalars
+from algos._errors import StepSizeError, nan_unless_valid, scalars
 
 __all__ = ["msda", "MSDAState", "MSDAInfo", "msda_constants", "acc_gossip", "acc_gossip_eigenvalues"]
 
@@ -138,7 +138,8 @@ def msda(problem, W, *, K=None, step_size=None, momentum=None, check: bool = Tru
         momentum: ``m``. Defaults to the value derived from the same ``K`` (module docstring).
         check: when concrete, validate ``K >= 1``, ``0 < eta <= mu / lambda_max(P_K(𝐖))``
             (``1 / L_dual``: the accelerated-gradient theorem's range) and ``0 <= m < 1``.
-            Outside that range it raises :class:`bounds.StepSizeError`.
+            Outside that range it raises :class:`bounds.StepSizeError`; a traced ``eta`` or ``m``
+            outside it makes the run NaN from step 1 (flagged ``diverged``).
 
     Returns:
         An :class:`algos.Algorithm` with state ``MSDAState(X, Z, Y)``. ``X`` is the primal iterate.
@@ -166,10 +167,10 @@ def msda(problem, W, *, K=None, step_size=None, momentum=None, check: bool = Tru
     eta0, m0 = msda_constants(kappa, mu, co["c1"], K)
     eta = eta0 if step_size is None else step_size
     m = m0 if momentum is None else momentum
+    lam = np.sort(1.0 - spec.eigenvalues)  # mean-free spectrum of 𝐖 = I - W (ascending)
+    pmax = float(acc_gossip_eigenvalues(lam, K, l_min, l_max).max()) if co["gamma"] < 1 - 1e-12 else co["c3"] * l_max
+    limit = mu / pmax
     if check and is_concrete(eta):
-        lam = np.sort(1.0 - spec.eigenvalues)  # mean-free spectrum of 𝐖 = I - W (ascending)
-        pmax = float(acc_gossip_eigenvalues(lam, K, l_min, l_max).max()) if co["gamma"] < 1 - 1e-12 else co["c3"] * l_max
-        limit = mu / pmax
         if not 0.0 < float(eta) <= limit * (1.0 + 1e-9):
             raise StepSizeError(
                 f"algos.msda: step_size={float(eta):.6g} is outside (0, mu / lambda_max(P_K(I - W))] = (0, {limit:.6g}], "
@@ -178,6 +179,13 @@ def msda(problem, W, *, K=None, step_size=None, momentum=None, check: bool = Tru
             )
     if check and is_concrete(m) and not 0.0 <= float(m) < 1.0:
         raise StepSizeError(f"algos.msda: momentum must lie in [0, 1), got {float(m):.6g} (default {m0:.6g})")
+    hp = {"K": K, "gamma": co["gamma"], "c1": co["c1"], "l_min": l_min, "l_max": l_max}
+    if is_concrete(eta):
+        hp["step_size"] = float(eta)
+    if is_concrete(m):
+        hp["momentum"] = float(m)
+    # traced (eta, m) outside that range: NaN, so the run is flagged diverged at step 1
+    eta = nan_unless_valid(eta, lambda: (eta > 0) & (eta <= limit * (1.0 + 1e-9)) & (m >= 0) & (m < 1), eta, m, check=check)
     params = {
         "problem": problem,
         "W": _gossip.as_param(W_in, W),
@@ -187,9 +195,4 @@ def msda(problem, W, *, K=None, step_size=None, momentum=None, check: bool = Tru
         "eta": eta,
         "m": m,
     }
-    hp = {"K": K, "gamma": co["gamma"], "c1": co["c1"], "l_min": l_min, "l_max": l_max}
-    if is_concrete(eta):
-        hp["step_size"] = float(eta)
-    if is_concrete(m):
-        hp["momentum"] = float(m)
     return make_algorithm(_build, params, convex_metrics, "msda", hparams=hp, spectrum=spec)

@@ -67,7 +67,7 @@ from algos.consensus.chebyshev_gossip import chebyshev_coefficients, chebyshev_f
 from problems import mixing
 from algos.convex._common import check_problem_and_W, convex_metrics
 from algos.convex.msda import acc_gossip_eigenvalues
-from algos._errors import StepSizeError, scalars
+from algos._errors import StepSizeError, nan_unless_valid, scalars
 
 __all__ = ["apapc", "opapc", "PAPCState", "PAPCInfo", "opapc_constants", "apapc_constants"]
 
@@ -183,6 +183,20 @@ def _validate(fn, tau, eta, theta, L, theta_max, check):
         )
 
 
+def _guard(tau, eta, theta, L, pmax, check):
+    """Traced ``(tau, eta, theta)`` outside :func:`_validate`'s range make ``eta`` NaN (the run is then
+    flagged ``diverged`` at step 1); ``pmax`` is the largest eigenvalue of the dual operator."""
+
+    def valid():
+        return (
+            (tau > 0) & (tau <= 1)
+            & (eta > 0) & (eta <= (1 + 1e-9) / (4.0 * tau * L))
+            & (theta > 0) & (theta <= (1 + 1e-9) / (eta * pmax))
+        )  # fmt: skip
+
+    return nan_unless_valid(eta, valid, tau, eta, theta, check=check)
+
+
 def _hp(d, **kw):
     out = dict(d)
     for k, v in kw.items():
@@ -202,7 +216,8 @@ def apapc(problem, W, *, step_size=None, tau=None, theta=None, x0=None, check: b
         theta: dual step. Defaults to ``1 / (eta l_max)``.
         x0: (n, d) start. Defaults to zeros.
         check: when concrete, validate ``0 < tau <= 1``, ``0 < eta <= 1/(4 tau L)`` and
-            ``0 < theta <= 1/(eta l_max)``. Outside that range it raises :class:`bounds.StepSizeError`.
+            ``0 < theta <= 1/(eta l_max)``. Outside that range it raises :class:`bounds.StepSizeError`;
+            traced values outside it make the run NaN from step 1 (flagged ``diverged``).
 
     Returns:
         An :class:`algos.Algorithm` with state ``PAPCState(X, Xf, Y)``. Each step makes one
@@ -221,8 +236,9 @@ def apapc(problem, W, *, step_size=None, tau=None, theta=None, x0=None, check: b
         theta = 1.0 / (eta * l_max)
     theta_max = 1.0 / (float(eta) * l_max) if is_concrete(eta) else None
     _validate("apapc", tau, eta, theta, L, theta_max, check)
-    params = {"problem": problem, "W": _gossip.as_param(W_in, W), "x0": _x0(problem, x0, "apapc"), "tau": tau, "eta": eta, "theta": theta}
     hp = _hp({"chi": chi, "l_min": l_min, "l_max": l_max}, tau=tau, step_size=eta, theta=theta)
+    eta = _guard(tau, eta, theta, L, l_max, check)
+    params = {"problem": problem, "W": _gossip.as_param(W_in, W), "x0": _x0(problem, x0, "apapc"), "tau": tau, "eta": eta, "theta": theta}
     return make_algorithm(_build_apapc, params, convex_metrics, "apapc", hparams=hp, spectrum=spec)
 
 
@@ -239,7 +255,8 @@ def opapc(problem, W, *, T=None, step_size=None, tau=None, theta=None, x0=None, 
         x0: (n, d) start. Defaults to zeros.
         check: when concrete, validate ``T >= 1``, ``0 < tau <= 1``, ``0 < eta <= 1/(4 tau L)``
             and ``0 < theta <= 1/(eta lambda_max(P_T))``. Outside that range it raises
-            :class:`bounds.StepSizeError`.
+            :class:`bounds.StepSizeError`; traced values outside it make the run NaN from step 1
+            (flagged ``diverged``).
 
     Returns:
         An :class:`algos.Algorithm` with state ``PAPCState(X, Xf, Y)``. Each step makes one
@@ -264,12 +281,12 @@ def opapc(problem, W, *, T=None, step_size=None, tau=None, theta=None, x0=None, 
     eta = 1.0 / (4.0 * tau * L) if step_size is None else step_size
     if theta is None:
         theta = (1.0 + cT**2) / (eta * (1.0 + cT) ** 2)
-    theta_max = None
-    if is_concrete(eta):
-        lam = np.sort(1.0 - spec.eigenvalues)
-        pmax = float(acc_gossip_eigenvalues(lam, T, l_min, l_max).max()) if co["gamma"] < 1 - 1e-12 else co["c3"] * l_max
-        theta_max = 1.0 / (float(eta) * pmax)
+    lam = np.sort(1.0 - spec.eigenvalues)
+    pmax = float(acc_gossip_eigenvalues(lam, T, l_min, l_max).max()) if co["gamma"] < 1 - 1e-12 else co["c3"] * l_max
+    theta_max = 1.0 / (float(eta) * pmax) if is_concrete(eta) else None
     _validate("opapc", tau, eta, theta, L, theta_max, check)
+    hp = _hp({"chi": chi, "T": T, "c1": c["c1"], "l_min": l_min, "l_max": l_max}, tau=tau, step_size=eta, theta=theta)
+    eta = _guard(tau, eta, theta, L, pmax, check)
     params = {
         "problem": problem,
         "W": _gossip.as_param(W_in, W),
@@ -281,5 +298,4 @@ def opapc(problem, W, *, T=None, step_size=None, tau=None, theta=None, x0=None, 
         "c3": co["c3"],
         "inv_c2": co["inv_c2"],
     }
-    hp = _hp({"chi": chi, "T": T, "c1": c["c1"], "l_min": l_min, "l_max": l_max}, tau=tau, step_size=eta, theta=theta)
     return make_algorithm(_build_opapc, params, convex_metrics, "opapc", hparams=hp, spectrum=spec)

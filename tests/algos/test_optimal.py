@@ -200,3 +200,55 @@ def test_step_size_can_be_traced_under_vmap(factory):
 
     out = np.asarray(jax.vmap(final)(jnp.asarray([0.5 * eta0, eta0])))
     assert out.shape == (2,) and np.all(np.isfinite(out)) and np.all(out < 1e-3)
+
+
+@pytest.mark.parametrize(
+    "factory, name, scale",
+    [
+        (msda, "step_size", (0.5, 1.0, 1.5, 4.0)),
+        (msda, "momentum", None),
+        (apapc, "step_size", (0.5, 1.0, 1.5, 4.0)),
+        (apapc, "tau", None),
+        (opapc, "step_size", (0.5, 1.0, 1.5, 4.0)),
+        (opapc, "theta", (0.5, 1.0, 1.5, 4.0)),
+        (heavy_ball_gossip, "step_size", (0.5, 1.0, 2.5, 4.0)),
+        (heavy_ball_gossip, "momentum", None),
+    ],
+)
+def test_traced_hyperparameter_outside_its_range_flags_that_run(factory, name, scale):
+    """The traced analogue of StepSizeError: in a vmapped sweep exactly the values outside the
+    factory's concrete range are flagged diverged, at step 1; the others equal their concrete runs."""
+    W = _W("ring")
+    p = convex.averaging(9, 3, key=0) if factory is heavy_ball_gossip else convex.quadratic(9, 3, L=10.0, mu=1.0, key=0)
+    base = factory(p, W).hparams[name]
+    if scale is None:  # momentum-like parameters: the range is [0, 1) (tau: (0, 1])
+        values = [0.5 * base, base, -0.1, 1.5]
+    else:
+        values = [s * base for s in scale]
+
+    def concrete_ok(v):
+        try:
+            factory(p, W, **{name: float(v)})
+            return True
+        except bounds.StepSizeError:
+            return False
+
+    expected = np.array([concrete_ok(v) for v in values])
+    assert expected.any() and not expected.all(), (name, values, expected)  # the sweep crosses the limit
+
+    def traced(v):
+        _, tr = algos.run(factory(p, W, **{name: v}), key=0, num_steps=20, record_every=5)
+        return tr.diverged, tr.diverged_at, tr.dist_to_opt[-1]
+
+    div, at, last = jax.vmap(traced)(jnp.asarray(values))
+    np.testing.assert_array_equal(~np.asarray(div), expected)
+    assert np.all(np.asarray(at)[~expected] == 1)  # flagged at step 1: NaN from the first step
+    for v, ok, got in zip(values, expected, np.asarray(last)):
+        if ok:  # a valid traced value runs exactly as the concrete one
+            _, tr = algos.run(factory(p, W, **{name: float(v)}), key=0, num_steps=20, record_every=5)
+            np.testing.assert_allclose(got, float(tr.dist_to_opt[-1]), rtol=1e-10)
+    # check=False runs every value as given
+    div_unchecked = jax.vmap(lambda v: algos.run(factory(p, W, **{name: v}, check=False), 0, 20, record_every=5)[1].diverged)(
+        jnp.asarray(values)
+    )
+    assert not np.asarray(div_unchecked)[expected].any()
