@@ -372,7 +372,7 @@ def _lp_dual(n, ei, ej, Vt, Vb, kind):
 
 
 def _best_fmmc_z(n, ei, ej, V, c):
-    from problems._sdp import _best_z
+    from problems._sdp.certificates import _best_z
 
     r, _ = _edge_quads(V, c, ei, ej)
     return _best_z(n, ei, ej, r, None)
@@ -424,7 +424,7 @@ def solve_first_order(
     """
     from scipy.optimize import minimize
 
-    from problems._sdp import _repair_fmmc_weights
+    from problems._sdp.checks import _repair_fmmc_weights
 
     t0 = time.perf_counter()
     m = len(ei)

@@ -177,12 +177,12 @@ def _sdp_memory_guard():
     """The memory rule alone, on a machine with 1 GB available (patched, so the case is machine-independent)."""
     from problems import _sdp
 
-    saved = _sdp.available_memory_bytes
-    _sdp.available_memory_bytes = lambda: 1e9
+    saved = _sdp.size.available_memory_bytes
+    _sdp.size.available_memory_bytes = lambda: 1e9
     try:
         _sdp.check_size("fmmc", "ipm", 200, 8000)  # 2 x 8 x 8000^2 = 1.0 GB > 0.5 x 1 GB; ~1900 s predicted
     finally:
-        _sdp.available_memory_bytes = saved
+        _sdp.size.available_memory_bytes = saved
 
 
 def _metropolis_weights_bad_adjacency():

@@ -128,7 +128,7 @@ def test_auto_dispatches_to_first_order_above_threshold(monkeypatch):
     g = graphs.ring(6)
     _, cert = mixing.fastest_mixing(g, return_certificate=True)
     assert cert.method == "exact" and cert.solver == "ipm"
-    monkeypatch.setattr(_sdp, "AUTO_IPM_MAX_SECONDS", 0.0)  # every graph now predicts "too slow"
+    monkeypatch.setattr(_sdp.size, "AUTO_IPM_MAX_SECONDS", 0.0)  # every graph now predicts "too slow"
     W, cert = mixing.fastest_mixing(g, tol=FO_TOL, return_certificate=True)
     assert cert.method == "first_order" and cert.dual is not None
     assert_valid(W, g, True)

@@ -1,0 +1,290 @@
+"""The structured primal-dual interior-point method for FMMC / FDLA (``solver="ipm"``).
+
+HKM direction, Mehrotra predictor-corrector, dual-feasible iterates. Every edge's coefficient
+matrix ``a_e a_e^T`` is rank one, so the Schur complement (Newton) matrix is
+``(A^T X A) ∘ (A^T S^{-1} A)`` summed over the two LMI blocks: an ``m x m`` dense matrix formed by
+gathers in O(m^2) and factored by Cholesky (see :mod:`problems._sdp`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+from problems._sdp.checks import SDPSolveError, _laplacian, _quad, _repair_fmmc_weights, _slem, _weights_to_W
+from problems._sdp.certificates import _finish, dual_lower_bound
+
+
+class _IPMFailure(Exception):
+    pass
+
+
+def _max_step_psd(Xchol_L, dX) -> float:
+    """Largest ``a`` with ``X + a dX ⪰ 0`` given the Cholesky factor of ``X``."""
+    T = sla.solve_triangular(Xchol_L, dX, lower=True)
+    T = sla.solve_triangular(Xchol_L, T.T, lower=True)
+    T = 0.5 * (T + T.T)
+    lam = sla.eigh(T, eigvals_only=True, subset_by_index=[0, 0], driver="evr")[0]
+    return np.inf if lam >= 0 else -1.0 / lam
+
+
+def _max_step_lp(x, dx) -> float:
+    neg = dx < 0
+    if not np.any(neg):
+        return np.inf
+    return float(np.min(-x[neg] / dx[neg]))
+
+
+def _chol(M):
+    return np.linalg.cholesky(M)
+
+
+def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list | None = None, progress=None):
+    """Primal-dual interior point (HKM direction, Mehrotra predictor-corrector).
+
+    Written in SDPT3's dual form  ``max b^T y  s.t.  C - Σ y_k A_k = S ⪰ 0`` with
+    ``y = (w, s)``, ``b = (0, -1)`` and blocks
+    ``S1 = s I + L(w) - P``, ``S2 = s I - L(w) + P`` (``P = I - J``) and, for FMMC,
+    ``S3 = w``, ``S4 = 1 - |A| w``.  Iterates keep ``S`` exactly equal to
+    ``C - A^T y`` (dual feasible, starting from lazy Metropolis weights); the
+    multipliers ``X = (X1, X2, x3, x4)`` may be infeasible and converge.
+
+    Returns:
+        ``(w, s, Y, z, status, iterations)`` with ``Y = X1 - X2`` and ``z = x4``.
+    """
+    m = len(ei)
+    I = np.eye(n)
+    P = I - 1.0 / n
+    deg = np.bincount(ei, minlength=n) + np.bincount(ej, minlength=n)
+    w = 1.0 / (1.0 + np.maximum(deg[ei], deg[ej]))
+    W0 = _weights_to_W(n, ei, ej, w)
+    s = _slem(W0) + 0.25
+    At = sp.csr_matrix(
+        (np.r_[np.ones(m), -np.ones(m)], (np.r_[np.arange(m), np.arange(m)], np.r_[ei, ej])), shape=(m, n)
+    )
+    absA = None
+    if nonneg:
+        absA = sp.csr_matrix(
+            (np.ones(2 * m), (np.r_[ei, ej], np.r_[np.arange(m), np.arange(m)])), shape=(n, m)
+        )
+        absAt = absA.T.tocsr()
+
+    def slacks(w, s):
+        L = _laplacian(n, ei, ej, w)
+        S1 = L - P
+        S1[np.diag_indices(n)] += s
+        S2 = P - L
+        S2[np.diag_indices(n)] += s
+        if nonneg:
+            return S1, S2, w.copy(), 1.0 - absA @ w
+        return S1, S2, None, None
+
+    S1, S2, s3, s4 = slacks(w, s)
+    # Centred multipliers X = mu S^{-1} scaled so that tr X1 + tr X2 = 1.
+    S1i = np.linalg.inv(S1)
+    S2i = np.linalg.inv(S2)
+    mu0 = 1.0 / (np.trace(S1i) + np.trace(S2i))
+    X1, X2 = mu0 * S1i, mu0 * S2i
+    X1 = 0.5 * (X1 + X1.T)
+    X2 = 0.5 * (X2 + X2.T)
+    if nonneg:
+        x3, x4 = mu0 / s3, mu0 / s4
+    nu = 2 * n + ((m + n) if nonneg else 0)
+    status = "max_iter"
+    it = 0
+    diag = np.diag_indices(n)
+
+    def calA(K1, K2, k3, k4):
+        """𝒜(K): the edge part and the s part."""
+        ge = _quad(K2, ei, ej) - _quad(K1, ei, ej)
+        if nonneg:
+            ge = ge - k3 + absAt @ k4
+        gs = -np.trace(K1) - np.trace(K2)
+        return ge, gs
+
+    best_merit, best_it, best = np.inf, 0, None
+    for it in range(1, max_iter + 1):
+        # --- residuals and gap -------------------------------------------
+        ge, gs = calA(X1, X2, x3 if nonneg else None, x4 if nonneg else None)
+        Rp_e = -ge
+        Rp_s = -1.0 - gs
+        gap_xs = np.vdot(X1, S1) + np.vdot(X2, S2)
+        if nonneg:
+            gap_xs += x3 @ s3 + x4 @ s4
+        mu = gap_xs / nu
+        lb = float(np.vdot(P, X1 - X2)) - (float(x4.sum()) if nonneg else 0.0)
+        pinf = max(np.abs(Rp_e).max(initial=0.0), abs(Rp_s))
+        relgap = (s - lb) / (1.0 + abs(s) + abs(lb))
+        merit = max(relgap, pinf)
+        if history is not None:
+            history.append(dict(it=it, s=float(s), lb=lb, relgap=float(relgap), pinf=float(pinf), mu=float(mu)))
+        if progress is not None:
+            progress(dict(path="ipm", iteration=it, slem=float(s), lower_bound=lb, relgap=float(relgap), pinf=float(pinf)))
+        if merit < best_merit:
+            best_merit, best_it = merit, it
+            best = (w, s, X1, X2, x4 if nonneg else None)
+        if relgap <= tol and pinf <= tol:
+            status = "optimal"
+            break
+        if it - best_it >= 4:
+            # No progress for several iterations: rounding has taken over.
+            status = "stalled"
+            break
+
+        # --- Schur complement ----------------------------------------------
+        try:
+            S1i = sla.cho_solve(sla.cho_factor(S1, lower=True), I)
+            S2i = sla.cho_solve(sla.cho_factor(S2, lower=True), I)
+            LX1 = _chol(X1)
+            LX2 = _chol(X2)
+            LS1 = _chol(S1)
+            LS2 = _chol(S2)
+        except (np.linalg.LinAlgError, sla.LinAlgError):
+            status = "numerical (Cholesky of an iterate)"
+            break
+        S1i = 0.5 * (S1i + S1i.T)
+        S2i = 0.5 * (S2i + S2i.T)
+
+        def AKA(K):
+            # A^T K A for symmetric K via two sparse-dense products (2 nonzeros per edge).
+            return At @ np.ascontiguousarray((At @ K).T)
+
+        M = np.empty((m + 1, m + 1))
+        Mw = AKA(X1)
+        Mw *= AKA(S1i)
+        H = AKA(X2)
+        H *= AKA(S2i)
+        Mw += H
+        del H
+        if nonneg:
+            Mw[np.diag_indices(m)] += x3 / s3
+            Bt = (absAt @ sp.diags(x4 / s4) @ absA).tocoo()
+            Mw[Bt.row, Bt.col] += Bt.data
+        M[:m, :m] = Mw
+        XS1 = X1 @ S1i
+        XS2 = X2 @ S2i
+        XS1 = 0.5 * (XS1 + XS1.T)
+        XS2 = 0.5 * (XS2 + XS2.T)
+        mws = _quad(XS1, ei, ej) - _quad(XS2, ei, ej)
+        M[:m, m] = mws
+        M[m, :m] = mws
+        M[m, m] = np.trace(XS1) + np.trace(XS2)
+        try:
+            # M is symmetric: factor its (Fortran-ordered) transpose in place.
+            Mf = sla.cho_factor(M.copy().T, lower=False, overwrite_a=True, check_finite=False)
+        except (np.linalg.LinAlgError, sla.LinAlgError):
+            # Regularise slightly; near the end M can lose definiteness to rounding.
+            try:
+                M[np.diag_indices(m + 1)] += 1e-12 * np.abs(np.diag(M)).max()
+                Mf = sla.cho_factor(M.copy().T, lower=False, overwrite_a=True, check_finite=False)
+            except (np.linalg.LinAlgError, sla.LinAlgError):
+                status = "numerical (Schur complement)"
+                break
+
+        def direction(sigma_mu, corr):
+            # R_b = sigma mu S^{-1} - X - Corr S^{-1}
+            R1 = sigma_mu * S1i - X1
+            R2 = sigma_mu * S2i - X2
+            if corr is not None:
+                C1, C2, c3, c4 = corr
+                R1 = R1 - C1 @ S1i
+                R2 = R2 - C2 @ S2i
+            R1 = 0.5 * (R1 + R1.T)
+            R2 = 0.5 * (R2 + R2.T)
+            if nonneg:
+                r3 = sigma_mu / s3 - x3
+                r4 = sigma_mu / s4 - x4
+                if corr is not None:
+                    r3 = r3 - c3 / s3
+                    r4 = r4 - c4 / s4
+            else:
+                r3 = r4 = None
+            ae, as_ = calA(R1, R2, r3, r4)
+            rhs = np.empty(m + 1)
+            rhs[:m] = Rp_e - ae
+            rhs[m] = Rp_s - as_
+            dy = sla.cho_solve(Mf, rhs, check_finite=False)
+            dy += sla.cho_solve(Mf, rhs - M @ dy, check_finite=False)  # one step of iterative refinement
+            dw, ds = dy[:m], dy[m]
+            dL = _laplacian(n, ei, ej, dw)
+            dS1 = dL.copy()
+            dS1[diag] += ds
+            dS2 = -dL
+            dS2[diag] += ds
+            dX1 = R1 - X1 @ dS1 @ S1i
+            dX2 = R2 - X2 @ dS2 @ S2i
+            dX1 = 0.5 * (dX1 + dX1.T)
+            dX2 = 0.5 * (dX2 + dX2.T)
+            if nonneg:
+                dS3 = dw
+                dS4 = -(absA @ dw)
+                dx3 = r3 - x3 * dS3 / s3
+                dx4 = r4 - x4 * dS4 / s4
+            else:
+                dS3 = dS4 = dx3 = dx4 = None
+            return dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4
+
+        def steps(d):
+            dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4 = d
+            ap = min(_max_step_psd(LX1, dX1), _max_step_psd(LX2, dX2))
+            ad = min(_max_step_psd(LS1, dS1), _max_step_psd(LS2, dS2))
+            if nonneg:
+                ap = min(ap, _max_step_lp(x3, dx3), _max_step_lp(x4, dx4))
+                ad = min(ad, _max_step_lp(s3, dS3), _max_step_lp(s4, dS4))
+            return ap, ad
+
+        # predictor
+        d = direction(0.0, None)
+        ap, ad = steps(d)
+        ap1, ad1 = min(1.0, ap), min(1.0, ad)
+        dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4 = d
+        mu_aff = np.vdot(X1 + ap1 * dX1, S1 + ad1 * dS1) + np.vdot(X2 + ap1 * dX2, S2 + ad1 * dS2)
+        if nonneg:
+            mu_aff += (x3 + ap1 * dx3) @ (s3 + ad1 * dS3) + (x4 + ap1 * dx4) @ (s4 + ad1 * dS4)
+        mu_aff /= nu
+        sigma = min(1.0, max(0.0, mu_aff / mu)) ** 3
+        # corrector (second-order Mehrotra term)
+        corr = (dX1 @ dS1, dX2 @ dS2, dx3 * dS3 if nonneg else None, dx4 * dS4 if nonneg else None)
+        d = direction(sigma * mu, corr)
+        ap, ad = steps(d)
+        gamma = 0.9 + 0.09 * min(ap1, ad1)
+        ap, ad = min(1.0, gamma * ap), min(1.0, gamma * ad)
+        if ap < 1e-10 and ad < 1e-10:
+            status = "stalled"
+            break
+        dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4 = d
+        X1 = X1 + ap * dX1
+        X2 = X2 + ap * dX2
+        w = w + ad * dw
+        s = s + ad * ds
+        if nonneg:
+            x3 = x3 + ap * dx3
+            x4 = x4 + ap * dx4
+        S1, S2, s3, s4 = slacks(w, s)
+
+    if status != "optimal" and best is not None:
+        w, s, X1, X2, x4 = best
+    z = x4 if nonneg else None
+    return w, s, X1 - X2, z, status, it
+
+
+def _solve_ipm(kind, n, ei, ej, tol, t0, return_certificate, name="ipm", progress=None):
+    nonneg = kind == "fmmc"
+    try:
+        w, s, Y, z, status, it = _ipm(n, ei, ej, nonneg, tol, progress=progress)
+    except MemoryError as exc:
+        raise SDPSolveError(
+            f"the interior-point solver needs a dense {len(ei)}x{len(ei)} Newton matrix and ran out of memory; "
+            "pass solver='clarabel' or solver='scs'"
+        ) from exc
+    if status != "optimal":
+        # Accept an early stop only if the rigorous gap is still small.
+        W = _weights_to_W(n, ei, ej, _repair_fmmc_weights(n, ei, ej, w, 1e-6)[0] if nonneg else w)
+        lb = dual_lower_bound(n, np.stack([ei, ej], axis=1), Y, nonnegative=nonneg, z=z)
+        if not (np.all(np.isfinite(W)) and _slem(W) - lb <= max(1e3 * tol, 1e-6)):
+            raise SDPSolveError(
+                f"the interior-point solver stopped ({status}) after {it} iterations without reaching tol={tol:g}; "
+                "pass solver='clarabel' (or 'scs') to use cvxpy instead"
+            )
+        status = "optimal_inaccurate"
+    return _finish(kind, n, ei, ej, w, Y, z, name, status, t0, 1e-6, return_certificate)

@@ -1,0 +1,142 @@
+"""What each FMMC / FDLA path is predicted to cost (time and memory), the size guard that refuses a
+solve before it allocates, and the path ``solver="auto"`` chooses."""
+
+from __future__ import annotations
+
+import math
+
+from problems._sdp.checks import SDPSolveError
+
+
+#: Measured reference for the exact interior point's cost (benchmarks/RESULTS.md,
+#: section 5: FMMC on a 200-node geometric graph, m = 892 edges, 2.65 s).  Its
+#: per-iteration cost is dominated by the m x m Newton matrix (O(m^3) Cholesky,
+#: 8 m^2 bytes), so the predicted time is scaled as m^3.
+IPM_REFERENCE_EDGES = 892
+
+
+IPM_REFERENCE_SECONDS = 2.65
+
+
+#: Policy of ``solver="auto"``: use the exact interior point while its predicted
+#: time is at most this many seconds (about m <= 2,500 edges), else the
+#: first-order solver of :mod:`problems._sdp_first_order`.
+AUTO_IPM_MAX_SECONDS = 60.0
+
+
+def predicted_ipm_cost(n: int, m: int) -> dict:
+    """Predicted cost of the exact interior point on a graph with ``n`` nodes and ``m`` edges.
+
+    Returns:
+        ``{"seconds": ..., "newton_bytes": ...}``: time scaled as ``m^3`` from the
+        measured reference (``IPM_REFERENCE_*``) and the size of the dense
+        ``m x m`` float64 Newton matrix.
+    """
+    m = max(int(m), 1)
+    return {
+        "seconds": IPM_REFERENCE_SECONDS * (m / IPM_REFERENCE_EDGES) ** 3,
+        "newton_bytes": 8.0 * m * m,
+    }
+
+
+#: An exact solve predicted to take longer than this (seconds) warns when no ``progress`` is given.
+SLOW_SOLVE_SECONDS = 10.0
+
+
+#: Fraction of the machine's available memory an exact path may be predicted to use before
+#: :func:`check_size` refuses it (the rest is left to the process and the system).
+MEMORY_FRACTION = 0.5
+
+
+def available_memory_bytes() -> float:
+    """``MemAvailable`` of ``/proc/meminfo`` (Linux), else the physical memory, else +inf."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024.0
+    except OSError:
+        pass
+    try:
+        import os
+
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return math.inf
+
+
+def predicted_memory_bytes(path: str, n: int, m: int) -> float:
+    """Predicted peak memory of an exact path (ratebench's estimate from the data structures).
+
+    ``"ipm"``: the dense ``m x m`` float64 Newton matrix and its Cholesky factor (``2 * 8 m^2``)
+    plus the dense ``n x n`` blocks. ``"clarabel"``: an interior point on two PSD cones of side
+    ``~n``, whose Nesterov–Todd scalings are dense ``N x N`` with ``N = n(n+1)/2`` (``2 * 8 N^2``).
+    ``"scs"`` (first-order ADMM): a few dense ``n x n`` arrays and the sparse data. ``"first_order"``:
+    dominated by the certificate's LP over the cluster vectors, ``O(m k)`` with at most
+    ``k = 2 max(2, min(n // 4, KMAX))`` vectors (``problems._sdp_first_order``, ``KMAX = 48``), plus dense
+    ``n x n`` blocks; modelled as ``128 m k`` bytes, the slope of two measurements here (FMMC on
+    ``complete(120)`` and ``complete(200)``, ``k = 60`` and ``96``: peak RSS 354 and 534 MB, i.e.
+    ``121 m k`` bytes above a ~300 MB interpreter).
+    """
+    n, m = int(n), max(int(m), 1)
+    dense = 8.0 * 16 * n * n
+    if path == "ipm":
+        return 2 * 8.0 * m * m + dense
+    if path == "clarabel":
+        N = n * (n + 1) / 2
+        return 2 * 8.0 * N * N + dense
+    if path == "scs":
+        return dense + 64.0 * m
+    from problems import _sdp_first_order as fo
+
+    k = 2 * max(2, min(n // 4, fo.KMAX))
+    # dense eigh (n x n blocks) only up to fo.DENSE_EIG_MAX nodes; beyond, sparse blocks of k vectors
+    small = dense if n <= fo.DENSE_EIG_MAX else 8.0 * 8 * n * k
+    return small + 128.0 * m * k
+
+
+class SDPSizeError(SDPSolveError, MemoryError):
+    """The chosen exact path would need more memory than the machine has (checked before solving)."""
+
+
+#: A forced exact interior point predicted to take longer than this (seconds) is refused too.
+EXACT_MAX_SECONDS = 3600.0
+
+
+def check_size(kind: str, path: str, n: int, m: int) -> None:
+    """Refuse a solve predicted to exhaust memory (or an exact IPM predicted to run for more than
+    ``EXACT_MAX_SECONDS``), before allocating anything.
+
+    Raises:
+        SDPSizeError (a ``MemoryError``): naming the size, the prediction and the alternatives.
+    """
+    need = predicted_memory_bytes(path, n, m)
+    have = available_memory_bytes()
+    secs_ipm = predicted_ipm_cost(n, m)["seconds"]
+    if path in ("ipm", "clarabel") and secs_ipm > EXACT_MAX_SECONDS:
+        raise SDPSizeError(
+            f"{kind.upper()} on a graph with {n} nodes and {m} edges: the exact {path!r} path is predicted to take about "
+            f"{secs_ipm:.3g} s and {need / 1e9:.3g} GB (problems._sdp.predicted_ipm_cost / predicted_memory_bytes), past "
+            f"{EXACT_MAX_SECONDS:g} s. Use solver='first_order' (certified gap; solver='auto' picks it), or a sparser graph"
+        )
+    if need > MEMORY_FRACTION * have:
+        secs = predicted_ipm_cost(n, m)["seconds"] if path == "ipm" else None
+        when = f", about {secs:.3g} s" if secs is not None else ""
+        if path == "first_order":
+            raise SDPSizeError(
+                f"{kind.upper()} on a graph with {n} nodes and {m} edges: even the first-order path would need about "
+                f"{need / 1e9:.3g} GB (predicted, problems._sdp.predicted_memory_bytes), more than {MEMORY_FRACTION:g} x "
+                f"the {have / 1e9:.3g} GB available; use a sparser graph, or a local rule such as mixing.metropolis(g)"
+            )
+        raise SDPSizeError(
+            f"{kind.upper()} on a graph with {n} nodes and {m} edges: the exact {path!r} path would need about "
+            f"{need / 1e9:.3g} GB{when} (predicted, problems._sdp.predicted_memory_bytes), more than "
+            f"{MEMORY_FRACTION:g} x the {have / 1e9:.3g} GB available. Use solver='first_order' (certified gap, "
+            "O(n^2 + m) memory; solver='auto' picks it), or solver='scs' (first-order ADMM, slower), or a sparser graph"
+        )
+
+
+def choose_method(n: int, m: int) -> str:
+    """What ``solver="auto"`` uses: ``"exact"`` while the predicted IPM time is at most
+    ``AUTO_IPM_MAX_SECONDS``, else ``"first_order"``."""
+    return "exact" if predicted_ipm_cost(n, m)["seconds"] <= AUTO_IPM_MAX_SECONDS else "first_order"
