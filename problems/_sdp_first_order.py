@@ -92,8 +92,16 @@ FMMC ``max c^T ||v||^2 - 1^T z`` over ``c_+ >= 0 >= c_-``, ``z >= 0``,
 ``sum |c_k| ||v_k||^2 = 1`` and ``r_e <= z_i + z_j`` -- the restricted dual with a
 diagonal ``S`` (Helmberg-Rendl spectral bundle style, restricted to the
 eigenbasis); FDLA the same with ``||r||_1`` in place of the ``z``-term, and the
-softmax weights of ``F_mu`` as a second candidate; the better rigorous bound is
-kept.
+softmax weights of ``F_mu`` as a second candidate.  A third candidate drops the
+diagonal restriction: ``Y = Q_+ S_+ Q_+^T - Q_- S_- Q_-^T`` with ``Q_±`` orthonormal
+bases of (at most ``KPSD`` vectors of) the two clusters and ``S_±`` full PSD
+matrices (a small SDP, cvxpy + Clarabel; :func:`_psd_dual`), stored as a low-rank
+point through the eigendecompositions of ``S_±``.  Where an extreme eigenvalue is
+repeated the eigensolver's basis of its eigenspace is arbitrary, and the optimal
+dual is generally not diagonal in it: at exact optima of random 4-regular graphs
+(n = 60 and 100, interior point) the diagonal dual leaves certified gaps of 1e-2
+to 6e-2 and the full one 2e-6 to 2e-5 (``tests/problems/test_sdp_first_order.py``).
+The best of the rigorous bounds is kept.
 
 The upper value ``slem`` of the certificate is the SLEM of the returned ``W``:
 ``numpy.linalg.eigvalsh`` for ``n <= DENSE_SLEM_MAX`` (as the exact solver), else
@@ -123,6 +131,9 @@ AL_RHO = 10.0
 AL_ROUNDS = 4
 #: Largest eigenvector block per end of the spectrum (the smoothing window is truncated there).
 KMAX = 48
+#: At most this many vectors of each extreme cluster enter the full-PSD restricted dual
+#: (:func:`_psd_dual`: its constraint matrix has ``m k(k+1)/2`` entries per cluster).
+KPSD = 16
 #: Up to this many nodes the certificate's SLEM is recomputed with dense ``eigvalsh``.
 DENSE_SLEM_MAX = 2000
 
@@ -371,6 +382,91 @@ def _lp_dual(n, ei, ej, Vt, Vb, kind):
     return LowRankDual(V, sgn * a, z, kind)
 
 
+def _quad_form_map(D):
+    """``(m, k(k+1)/2)`` matrix ``C`` with ``C @ [diag(S); upper_tri(S)] = (d_e^T S d_e)_e`` for symmetric ``S``.
+
+    ``d_e^T S d_e = sum_a d_ea^2 S_aa + 2 sum_{a<b} d_ea d_eb S_ab``; the strict upper triangle is in
+    ``numpy.triu_indices`` order, which is ``cvxpy.upper_tri``'s.
+    """
+    ia, ib = np.triu_indices(D.shape[1], 1)
+    return np.hstack([D * D, 2.0 * D[:, ia] * D[:, ib]])
+
+
+def _psd_dual(n, ei, ej, Vt, Vb, kind):
+    """Restricted dual over full PSD matrices on the cluster subspaces (see module docstring).
+
+    ``Y = Q_t S_t Q_t^T - Q_b S_b Q_b^T`` with ``Q_t, Q_b`` orthonormal bases of the centred top and
+    bottom cluster vectors and ``S_t, S_b`` PSD, ``tr S_t + tr S_b = 1`` (so ``||Y||_* <= 1``):
+    FMMC maximises ``tr Y - 1^T z`` subject to ``r_e(Y) <= z_i + z_j``, ``z >= 0``; FDLA
+    maximises ``tr Y - ||r(Y)||_1`` (``||r||_1`` bounds the certificate's residual term). Solved
+    with cvxpy + Clarabel; the result is written as a :class:`LowRankDual` through the
+    eigendecompositions of ``S_t, S_b`` (and FMMC's ``z`` is recomputed for those vectors), so
+    :func:`certified_lower_bound` re-checks it like any other candidate. Returns ``None`` when the
+    solver fails.
+
+    A diagonal ``S`` (``_lp_dual``) fixes the basis of a repeated eigenvalue's eigenspace to the
+    one the eigensolver happened to return; the optimal dual is generally not diagonal in it.
+    Measured at exact optima of random 4-regular graphs (interior point): certified gaps 1e-2 to
+    6e-2 with the diagonal dual, 2e-6 to 2e-5 with this one (n = 60 and 100, the test), and at
+    n = 1000 (``python -m benchmarks.sdp_dual_restriction``, RESULTS.md section 7).
+    """
+    import cvxpy as cp
+
+    m = len(ei)
+    blocks = []
+    for V in (Vt, Vb):
+        if V.shape[1] == 0:
+            blocks.append(None)
+            continue
+        Q, R = np.linalg.qr(V)
+        keep = np.abs(np.diag(R)) > 1e-10 * max(1.0, np.abs(np.diag(R)).max())
+        blocks.append(Q[:, keep])
+    terms, traces, mats = [], [], []
+    for sign, Q in zip((1.0, -1.0), blocks):
+        if Q is None or Q.shape[1] == 0:
+            mats.append(None)
+            continue
+        k = Q.shape[1]
+        S = cp.Variable((k, k), PSD=True)
+        C = _quad_form_map(Q[ei] - Q[ej])
+        sv = cp.hstack([cp.diag(S), cp.reshape(cp.upper_tri(S), (k * (k - 1) // 2,), order="F")]) if k > 1 else cp.diag(S)
+        terms.append(sign * (C @ sv))
+        traces.append((sign, cp.trace(S)))
+        mats.append(S)
+    if not terms:
+        return None
+    r = terms[0] if len(terms) == 1 else terms[0] + terms[1]
+    trY = sum(sg * t for sg, t in traces)
+    cons = [sum(t for _, t in traces) == 1]
+    if kind == "fmmc":
+        z = cp.Variable(n, nonneg=True)
+        cons.append(r <= z[ei] + z[ej])
+        obj = trY - cp.sum(z)
+    else:
+        obj = trY - cp.norm1(r)
+    prob = cp.Problem(cp.Maximize(obj), cons)
+    try:
+        prob.solve(solver="CLARABEL")
+    except cp.error.SolverError:
+        return None
+    if prob.status not in ("optimal", "optimal_inaccurate"):
+        return None
+    vecs, coefs = [], []
+    for sign, Q, S in zip((1.0, -1.0), blocks, mats):
+        if S is None:
+            continue
+        ev, U = np.linalg.eigh(0.5 * (S.value + S.value.T))
+        keep = ev > 1e-12 * max(ev.max(initial=0.0), 1e-300)
+        vecs.append(Q @ U[:, keep])
+        coefs.append(sign * ev[keep])
+    if not vecs or sum(v.shape[1] for v in vecs) == 0:
+        return None
+    V = np.hstack(vecs)
+    c = np.concatenate(coefs)
+    z = np.maximum(_best_fmmc_z(n, ei, ej, V, c), 0.0) if kind == "fmmc" else None
+    return LowRankDual(V, c, z, kind)
+
+
 def _best_fmmc_z(n, ei, ej, V, c):
     from problems._sdp.certificates import _best_z
 
@@ -483,6 +579,11 @@ def solve_first_order(
                 cands.append(d)
         except Exception:  # pragma: no cover - HiGHS failure: keep the softmax candidate
             pass
+        pt, pb = top[:KPSD], bot[:KPSD]
+        if len(pt) + len(pb) > 1:  # a repeated extreme eigenvalue: the diagonal dual is basis-bound
+            d = _psd_dual(n, ei, ej, _centre(V[:, pt]), _centre(V[:, pb]), kind)
+            if d is not None:
+                cands.append(d)
         bounds = [certified_lower_bound(n, np.stack([ei, ej], axis=1), d) for d in cands]
         j = int(np.argmax(bounds))
         return s, bounds[j], cands[j]
