@@ -9,8 +9,10 @@ metric that converges to 0 is a difference of nearly equal numbers (``x_i - x_ba
 gossip has reached consensus at ~1e-16; ``f(x_bar) - f*`` on the logistic problem, whose ``f*`` is
 O(1)), so its rounding error is O(eps) times the size of the numbers subtracted, not times its own
 value; two correct implementations that round differently disagree there in the leading digit.
-Measured (60 steps, n = 8): largest error relative to the quantity's largest value 7e-15; pointwise
-relative errors above that floor up to 1e-9 only where the value itself is within ~1e-6 of the floor.
+Measured with this file's setting (60 steps, n = 8, all 20 cases): the largest error
+of the final iterate or a metric relative to that quantity's largest recorded value is 6.7e-15; the
+largest pointwise relative error over the values above 1e-6 of that largest value is 7.7e-10
+(OPAPC on logistic: ``f(x_bar) - f*`` where it is ~1e-6 of its start).
 """
 
 from __future__ import annotations
