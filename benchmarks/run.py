@@ -5,6 +5,7 @@ Usage (from the repository root)::
     python -m benchmarks.run                 # everything (~15-25 min on a 2-core VM)
     python -m benchmarks.run --quick         # seconds: tiny sizes, no decent-bench, for CI smoke tests
     python -m benchmarks.run --only decent_bench,numpy --repeats 7
+    python -m benchmarks.run --only numpy --algos all --record-every 1   # issue 15's NumPy-parity condition
     python -m benchmarks.run --out benchmarks/results/full.json
 
 Sections (``--only`` takes a comma-separated subset):
@@ -14,7 +15,10 @@ Sections (``--only`` takes a comma-separated subset):
                   iteration, end to end in fresh processes (cold and warm compilation cache),
                   and a sweep of 20 runs. Needs ``benchmarks/setup_decent_bench.sh``.
 ``numpy``         the same iterations in vectorized NumPy on the same data (quadratic n=20 d=10,
-                  logistic n=64 m=100 d=50, quadratic n=256 d=100).
+                  logistic n=64 m=100 d=50, quadratic n=256 d=100; the consensus methods on
+                  ``convex.averaging`` with the same n and d), for the twelve classical methods of
+                  ``NUMPY_ALGOS`` (``--algos``; MSDA is skipped on logistic: no conjugate oracle),
+                  metrics recorded every ``--record-every`` steps (default 10).
 ``sweep``         64 step sizes in one ``vmap`` vs 64 sequential runs.
 ``scaling``       n = 16..1024 on ring / torus / exponential graphs, dense W vs structured gossip
                   (``algos._gossip``).
@@ -54,9 +58,15 @@ from benchmarks._common import (
 
 
 def _factories():
-    from algos.convex import dgd, extra, gradient_tracking, nids
+    from algos.consensus import chebyshev_gossip, gossip
+    from algos.convex import dgd, dsgd, exact_diffusion, extra, gradient_tracking, msda, nids, opapc
 
-    return {"dgd": dgd.dgd, "extra": extra.extra, "nids": nids.nids, "gradient_tracking": gradient_tracking.gradient_tracking}
+    return {
+        "dgd": dgd.dgd, "extra": extra.extra, "nids": nids.nids, "gradient_tracking": gradient_tracking.gradient_tracking,
+        "dsgd": dsgd.dsgd, "exact_diffusion": exact_diffusion.exact_diffusion, "msda": msda.msda, "apapc": opapc.apapc,
+        "opapc": opapc.opapc, "gossip": gossip.gossip, "chebyshev_gossip": chebyshev_gossip.chebyshev_gossip,
+        "heavy_ball_gossip": chebyshev_gossip.heavy_ball_gossip,
+    }  # fmt: skip
 
 
 class _Lazy(dict):
@@ -66,7 +76,10 @@ class _Lazy(dict):
 
 
 FACTORIES = _Lazy()
-ALGOS = ("dgd", "extra", "nids", "gradient_tracking")
+ALGOS = ("dgd", "extra", "nids", "gradient_tracking")  # decent_bench and sweep: the methods decent-bench has
+#: The ``numpy`` section's methods: every classical method with a baseline in ``numpy_baselines``.
+NUMPY_ALGOS = ("dgd", "dsgd", "extra", "nids", "exact_diffusion", "gradient_tracking", "msda", "apapc", "opapc",
+               "gossip", "chebyshev_gossip", "heavy_ball_gossip")  # fmt: skip
 SECTIONS = ("decent_bench", "numpy", "sweep", "scaling", "sdp", "memory")
 
 
@@ -239,56 +252,94 @@ def section_decent_bench(cfg) -> dict:
 # 2. NumPy
 # ----------------------------------------------------------------------------------------------
 def _numpy_problems(cfg):
+    """``(label, problem, W, steps, methods)`` per case.
+
+    The convex methods run on the quadratic / logistic instances of ``cfg.numpy_sizes``; the three
+    consensus methods (gossip, Chebyshev and heavy-ball gossip: no gradients) on
+    :func:`problems.convex.averaging` with the same ``n`` and ``d`` (a quadratic case's size: the
+    node-stacked iterate is (n, d) and a gossip round is the same (n, n) x (n, d) product; a
+    logistic case's ``m`` does not enter gossip), once per distinct ``(n, d)``. MSDA needs the
+    conjugate-gradient oracle, which the logistic problem lacks (ratebench raises
+    ``NotImplementedError``): it is left out there and the case lists it under ``skipped``.
+    """
+    from benchmarks import numpy_baselines as nb
     from problems import convex, graphs, mixing
 
-    out = []
+    out, seen = [], set()
     for kind, n, d, m, steps in cfg.numpy_sizes:
+        W = mixing.metropolis(graphs.ring(n))
         if kind == "logistic":
             p = convex.logistic(n, d, samples_per_node=m, key=0)
         else:
             p = convex.quadratic(n, d, key=0)
-        out.append((f"{kind} n={n} d={d}" + (f" m={m}" if m else ""), p, mixing.metropolis(graphs.ring(n)), steps))
+        names = [a for a in cfg.numpy_algos if a in nb.CONVEX]
+        skipped = {a: "no conjugate-gradient oracle on logistic (ratebench raises NotImplementedError)"
+                   for a in names if kind == "logistic" and a in nb.NEEDS_CONJUGATE}  # fmt: skip
+        names = [a for a in names if a not in skipped]
+        if names or skipped:
+            out.append((f"{kind} n={n} d={d}" + (f" m={m}" if m else ""), p, W, steps, names, skipped))
+        consensus = [a for a in cfg.numpy_algos if a in nb.CONSENSUS]
+        if consensus and (n, d) not in seen:
+            seen.add((n, d))
+            out.append((f"averaging n={n} d={d}", convex.averaging(n, d, key=0), W, steps, consensus, {}))
     return out
 
 
 def section_numpy(cfg) -> dict:
+    """ratebench against the vectorized NumPy baselines, at ``cfg.record_every``, interleaved.
+
+    Every case also records how far the baseline's final iterate and recorded metrics are from
+    ratebench's (the baseline runs the same iteration, so they agree to rounding; D-SGD's noise is
+    drawn independently, so its difference is reported as not comparable unless the problem is
+    noiseless)."""
     import numpy as np
 
     import algos
     from benchmarks import numpy_baselines as nb
 
-    res = {"record_every": cfg.record_every, "cases": []}
-    for label, p, W, steps in _numpy_problems(cfg):
+    res = {"record_every": cfg.record_every, "cases": [], "skipped": []}
+    for label, p, W, steps, names, skipped in _numpy_problems(cfg):
+        res["skipped"] += [{"case": label, "algo": a, "why": why} for a, why in skipped.items()]
         P = nb.NumpyProblem(p)
-        for name in cfg.algos:
+        for name in names:
             log(f"[numpy] {label} {name}")
-            a = FACTORIES[name](p, W)  # the factory's default step size
-            alpha = a.hparams["step_size"]
+            a = FACTORIES[name](p, W)  # the factory's default hyperparameters
+            hp, X0 = nb.inputs(a)
+            steps_n = steps - steps % cfg.record_every
             out = {}
 
-            def rb(first=[True]):  # noqa: B006
-                s, tr = algos.run(a, 0, steps, record_every=cfg.record_every)
-                out["rb"] = block(s.X)
+            def rb():
+                s, tr = algos.run(a, 0, steps_n, record_every=cfg.record_every)
+                out["rb"] = (block(s.X), tr)
 
             def npf():
-                out["np"] = nb.run(name, P, W, alpha, steps, cfg.record_every)[0]
+                out["np"] = nb.run(name, P, W, hp, steps_n, cfg.record_every, X0)
 
             t0 = time.perf_counter()
             rb()
             first = time.perf_counter() - t0
             fns = {"ratebench": rb, "numpy": npf}
             t = interleaved(fns, cfg.repeats, warmup=0)
-            diff = float(np.abs(np.asarray(out["rb"]) - out["np"]).max())
+            X_rb, tr = out["rb"]
+            X_np, rec = out["np"]
+            comparable = name != "dsgd" or (p.noise == "gaussian" and float(p.sigma) == 0.0)
+            diff = float(np.abs(np.asarray(X_rb) - X_np).max()) if comparable else None
+            mdiff = None
+            if comparable:
+                # largest metric difference relative to that metric's largest recorded value
+                mdiff = max(float(np.max(np.abs(np.asarray(getattr(tr, k)) - v)) / max(float(np.max(np.abs(v))), 1e-300)) for k, v in rec.items())
             r = {
                 "case": label,
                 "algo": name,
-                "steps": steps,
-                "step_size": alpha,
-                "rb_per_iter_s": median(t["ratebench"]) / steps,
-                "np_per_iter_s": median(t["numpy"]) / steps,
+                "steps": steps_n,
+                "hparams": {k: v for k, v in hp.items() if isinstance(v, (int, float))},
+                "metrics": list(rec),
+                "rb_per_iter_s": median(t["ratebench"]) / steps_n,
+                "np_per_iter_s": median(t["numpy"]) / steps_n,
                 "rb_first_call_s": first,
                 "np_run_s": median(t["numpy"]),
                 "max_abs_diff_final_X": diff,
+                "max_rel_diff_metrics": mdiff,
             }
             r["speedup"] = r["np_per_iter_s"] / r["rb_per_iter_s"]
             r["speedup_incl_compile"] = r["np_run_s"] / first
@@ -475,12 +526,17 @@ def markdown(results: dict) -> str:
     elif db:
         out.append(f"### vs decent-bench\n\n{db.get('skipped')}")
     if "numpy" in results:
+        def e(v):
+            return "n/a (own noise draws)" if v is None else f"{v:.1e}"
+
         rows = [
-            [r["case"], r["algo"], r["steps"], fmt_time(r["np_per_iter_s"]), fmt_time(r["rb_per_iter_s"]), f"{r['speedup']:.1f}x", f"{r['speedup_incl_compile']:.3g}x", f"{r['max_abs_diff_final_X']:.1e}"]
+            [r["case"], r["algo"], r["steps"], fmt_time(r["np_per_iter_s"]), fmt_time(r["rb_per_iter_s"]), f"{r['speedup']:.1f}x", f"{r['speedup_incl_compile']:.3g}x", e(r["max_abs_diff_final_X"]), e(r.get("max_rel_diff_metrics"))]
             for r in results["numpy"]["cases"]
         ]
         out.append(f"\n### vs vectorized NumPy (record_every={results['numpy']['record_every']})\n")
-        out.append(md_table(["problem", "algo", "steps", "NumPy / iter", "rb / iter", "speedup (steady)", "speedup incl. compile (one cold run)", "max |X_np - X_rb|"], rows))
+        out.append(md_table(["problem", "algo", "steps", "NumPy / iter", "rb / iter", "speedup (steady)", "speedup incl. compile (one cold run)", "max |X_np - X_rb|", "max metric diff / metric scale"], rows))
+        for sk in results["numpy"].get("skipped", []):
+            out.append(f"\nskipped: {sk['algo']} on {sk['case']}: {sk['why']}")
     if "sweep" in results:
         s = results["sweep"]
         rows = [[f"n={r['n']} d={r['d']}", r["algo"], r["steps"], fmt_time(r["sequential_s"]), fmt_time(r["vmap_s"]), f"{r['throughput_ratio']:.1f}x"] for r in s["cases"]]
@@ -519,11 +575,13 @@ def markdown(results: dict) -> str:
 def config(args):
     c = argparse.Namespace(**vars(args))
     c.algos = list(ALGOS)
+    c.numpy_algos = list(NUMPY_ALGOS)
     if args.quick:
         c.repeats = args.repeats or 2
         c.db_iters, c.db_sweep, c.e2e_repeats = 50, 3, 1
         c.numpy_sizes = [("quadratic", 8, 4, 0, 100), ("logistic", 8, 5, 10, 100)]
         c.algos = ["dgd", "extra"]
+        c.numpy_algos = ["dgd", "extra"]
         c.sweep_sizes, c.sweep_K = [(8, 4, 100)], 4
         c.scaling_ns, c.scaling_d, c.scaling_steps = [16], 4, 100
         c.sdp_ns, c.sdp_timeout = [8], 60
@@ -538,6 +596,18 @@ def config(args):
         c.sdp_ns, c.sdp_timeout = [20, 50, 100, 200], 120
         c.mem_size = (256, 100, 100_000)
         c.record_every = 10
+    if args.record_every is not None:
+        if args.record_every < 1:
+            raise SystemExit(f"benchmarks.run: --record-every must be a positive integer, got {args.record_every}; pass 1 to record every step")
+        c.record_every = args.record_every
+    if args.algos is not None:
+        names = list(NUMPY_ALGOS) if args.algos == "all" else [a.strip() for a in args.algos.split(",") if a.strip()]
+        bad = [a for a in names if a not in NUMPY_ALGOS]
+        if bad or not names:
+            raise SystemExit(f"benchmarks.run: --algos got unknown methods {bad or args.algos!r}; pass 'all' or a comma-separated subset of {','.join(NUMPY_ALGOS)}")
+        c.numpy_algos = names
+        # decent_bench and sweep compare step-size methods decent-bench also has: the named ones among them
+        c.algos = [a for a in names if a in ALGOS]
     return c
 
 
@@ -547,6 +617,8 @@ def main(argv=None):
     ap.add_argument("--only", default=None, help=f"comma-separated subset of {','.join(SECTIONS)}")
     ap.add_argument("--repeats", type=int, default=0, help="timing repeats (default 7; quick: 2)")
     ap.add_argument("--out", default=None, help="JSON results file (default benchmarks/results/<full|quick>.json)")
+    ap.add_argument("--algos", default=None, help=f"methods, comma-separated, or 'all': the numpy section takes any of {','.join(NUMPY_ALGOS)} (default: all; quick: dgd,extra); decent_bench and sweep use those among {','.join(ALGOS)}")
+    ap.add_argument("--record-every", type=int, default=None, help="record the metrics every N steps in the numpy and sweep sections (default 10; the issue-15 parity condition is 1)")
     ap.add_argument("--db-venv", default=str(DEFAULT_DB_VENV), help="decent-bench virtual environment")
     ap.add_argument("--cache", default=None, help=f"persistent JAX compilation cache for this process (e.g. {DEFAULT_CACHE}); default none, so in-process first-call times include compilation")
     args = ap.parse_args(argv)
