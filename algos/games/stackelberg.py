@@ -125,9 +125,9 @@ def _fmucb_target(s, t, c):
     ucb_f = jnp.where(seen, mf_hat + rad, jnp.inf)
     nL, nF = n.shape
     W = jnp.argmin(lcb_l, axis=1)  # optimistic worst response: unseen pairs (-inf) first
-    rows = jnp.arange(nL)
-    # plug-in competitor values (an unseen worst-response pair is optimistic for qualification: -inf)
-    comp = jnp.where(seen[rows, W], ml_hat[rows, W], -jnp.inf)
+    # plug-in worst-response values: the smallest empirical leader mean of each row (-inf while a pair of
+    # the row is unseen: optimistic for qualification)
+    comp = jnp.where(jnp.all(seen, axis=1), jnp.min(ml_hat, axis=1), -jnp.inf)
     eye = jnp.eye(nL, dtype=bool)
     other = jnp.max(jnp.where(eye, -jnp.inf, jnp.broadcast_to(comp[None, :], (nL, nL))), axis=1)  # (nL,)
     q_hat = jnp.where(seen, ml_hat > other[:, None], True)  # plug-in qualification; unseen pairs plausible
