@@ -21,7 +21,8 @@ per arm exploring. These are scales (ratebench's, not bounds), used only to size
 
 Claims (thresholds are ratebench's choices, in ``CONFIG``):
 * under best response, play concentrates on the Stackelberg equilibrium: in the last quarter of the
-  rounds its pair is the most frequent and has frequency > 1/2 (every game, both leaders);
+  rounds its pair is the most frequent and has frequency > 1/2 (the 2x2 game and every gap-conditioned
+  random game, both leaders; the unconditioned games are information);
 * under FBM and FMUCB, play concentrates on the best manipulation (same test), with a higher follower
   reward than under best response on every game where manipulation pays (games where it does not
   are reported, not judged);

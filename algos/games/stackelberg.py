@@ -28,14 +28,39 @@ Followers
     manipulation ``b*`` at ``a*``, the leader's worst response elsewhere: the tabular rule of the
     reference note, a hypothesis about FBM). Its target is the best manipulation. No feedback needed.
   * ``"fmucb"`` (manipulation with confidence bounds, our construction): the follower observes both
-    rewards of the pair played and keeps, for every pair, empirical means of the leader's and its own
-    rewards with radius ``c = sqrt(2 ln(t + 2) / n)`` (``+inf`` when ``n = 0``). It is optimistic:
-    the estimated worst response is ``W(a) = argmin_b LCB_l(a, b)``; a pair is plausibly steerable when
-    ``UCB_l(a, b) > max_{a' != a} LCB_l(a', W(a'))``; the target is the plausibly steerable pair with the
-    highest ``UCB_f`` (ties: lowest row-major index); it answers ``b`` to ``a`` and ``W(a_t)`` otherwise.
-    If no pair is plausibly steerable it best-responds with ``argmax_b UCB_f(a_t, b)``. (The reference
-    note's third-party rule is pessimistic on feasibility; optimism here makes the follower try the
-    pairs it needs to learn. Documented difference.)
+    rewards of the pair played and keeps, for every pair, empirical means ``ml_hat``, ``mf_hat`` with
+    radius ``rad = sqrt(c ln(t + 2) / n)`` (``c = confidence``, default 2 as UCB1; ``+inf`` when ``n = 0``).
+    Each round, with the leader's action ``a``:
+
+    1. estimated worst response ``W(a') = argmin_b (ml_hat - rad)(a', b)`` (optimistic about being the
+       worst: it explores each row's pairs, unseen ones first);
+    2. plug-in worst-response values ``w(a') = min_b ml_hat(a', b)`` (``-inf`` while a pair of row ``a'``
+       is unseen) and plug-in qualification ``ml_hat(a, b) > max_{a' != a} w(a')``: the game's
+       qualification rule with the means replaced by their estimates;
+    3. target ``(ta, tb)``: the seen plug-in-qualified pair of highest ``mf_hat`` (ties: lowest row-major
+       index, the game's rule); if none exists, answer ``argmax_b (mf_hat + rad)(a, b)``;
+    4. exploration, one round at a time: among the pairs of row ``a`` that are *optimistically*
+       qualified (``ml_hat + rad > max_{a' != a} w(a')``, unseen pairs included), take the one of highest
+       ``mf_hat + rad``; if that UCB exceeds ``mf_hat(ta, tb)`` answer it;
+    5. otherwise answer the estimated manipulation response: ``tb`` at ``ta``, ``W(a)`` elsewhere.
+
+    Why this shape (derivations, ours). A target is changed only when the estimates change their
+    order; exploration happens in single rounds, in the row the leader chose, so a learning leader's
+    long memory (EXP3's log-weights, UCB1's averages over ~t plays) is not pulled away from the target
+    to test a candidate. Exploring a pair ``P`` that is not qualified never makes its row better for
+    the leader than the target's row (``ml(P) < max_{a' != ta} ml(a', W(a')) < ml(target)`` when the
+    target is the true best manipulation). Qualification is a plug-in test, not a confidence test: a
+    leader avoids the row of a target that is not qualified, so that row's pairs are sampled only at
+    the leader's exploration rate (about ``2 ln t / Delta^2`` plays for UCB1: the follower's radius on
+    them is then about ``Delta`` itself, and an optimistic test never rejects the target; EXP3 gives only
+    ``gamma t / K`` plays, too few for a ``sqrt(ln t / n)`` radius at this scale), while a plug-in estimate
+    from those plays converges. The exploration step keeps optimism so that a pair misjudged early is
+    sampled again (a plug-in-only rule locked out the best manipulation of the 2x2 game after two
+    unlucky samples). With exact means (``noise="none"``) and ``c = 0`` every step is exact once
+    every pair has been seen, and FMUCB answers FBM's ``manipulation_response`` (tested). Earlier
+    rule (replaced): an optimistic test ``UCB_l(a, b) > max_{a'} LCB_l(a', W(a'))`` with the UCB_f-best
+    plausible pair as the target kept targeting pairs the leader avoided and collapsed onto the
+    leader's maximin pair (the issue 12 finding).
 
 Trace (metrics of :data:`problems.games` family, see :data:`STACKELBERG_METRICS`), accumulated every
 step: ``leader_reward``/``follower_reward`` (expected reward of the pair played), ``pair_counts``
