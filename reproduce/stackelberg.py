@@ -182,8 +182,8 @@ def plot(result: dict):
         axes[1, 1].bar(x + (i - 1) * 0.27, [data[n]["runs"][f"exp3/{f}"]["target_freq_last"] for n in names], 0.27, color=c, label=lab)
     for ax in (axes[1, 0], axes[1, 1]):
         ax.set_xticks(x, [n.replace("unconditioned4x4", "u").replace("random4x4", "4x4") + ("" if data[n]["manipulation_pays"] else "*") for n in names], fontsize=7)
-    axes[1, 0].set(title="4x4, EXP3 leader: follower reward/round (*: no gain possible; u: unconditioned, not judged)")
-    axes[1, 1].set(title="4x4, EXP3 leader: target-pair freq., last quarter", ylim=(0, 1))
+    axes[1, 0].set(title="4x4, EXP3: follower reward/round (*: no gain; u: not judged)")
+    axes[1, 1].set(title="4x4, EXP3: target-pair freq., last quarter", ylim=(0, 1))
     for ax in axes.ravel():
         ax.legend(fontsize=6)
     fig.suptitle("Stackelberg learning: best response vs manipulation" + (" (quick)" if result.get("quick") else ""))
