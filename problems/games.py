@@ -131,6 +131,49 @@ class Game:
         ae, be = self.stackelberg_equilibrium
         return bool(self._mf()[a, b] > self._mf()[ae, be])
 
+    def gaps(self) -> dict:
+        """The game's identification gaps (ratebench's definitions; all positive means generic and learnable).
+
+        * ``follower_response``: ``min_a`` of the follower's best minus second-best mean in row ``a``
+          (a unique best response in every row; what a UCB follower must resolve);
+        * ``leader_commitment``: ``leader_means[a*, BR(a*)] - max_{a != a*} leader_means[a, BR(a)]``
+          (a unique Stackelberg commitment; the leader's arm gap against a best-responding follower);
+        * ``leader_worst_response``: ``min_a`` of the leader's second-smallest minus smallest mean in row
+          ``a`` (a unique worst response; what a manipulating follower must resolve in every row);
+        * ``manipulation_margin``: the best manipulation's qualification margin (the leader's arm gap
+          against the manipulation response, see :meth:`manipulation_margin`);
+        * ``manipulation_value``: the follower's mean at the best manipulation minus the best other
+          qualified pair's (a unique target);
+        * ``unqualified_margin``: ``min`` of ``-manipulation_margin`` over the pairs worth at least the best
+          manipulation to the follower but not qualified (``+inf`` if none): no tempting pair sits on the
+          qualification boundary.
+
+        With one action on a side the corresponding second-best does not exist: that gap is ``+inf``.
+        """
+        ml, mf = self._ml(), self._mf()
+        nL, nF = ml.shape
+
+        def top2(x):  # best minus second best along the last axis
+            if x.shape[-1] < 2:
+                return np.full(x.shape[:-1], np.inf)
+            s = np.sort(x, axis=-1)
+            return s[..., -1] - s[..., -2]
+
+        br_vals = ml[np.arange(nL), self.best_response]
+        margin = self.manipulation_margin()
+        a, b = self.best_manipulation
+        q = self.qualified.copy()
+        q[a, b] = False
+        tempting = (~self.qualified) & (mf >= mf[a, b])
+        return {
+            "follower_response": float(top2(mf).min()),
+            "leader_commitment": float(top2(br_vals)),
+            "leader_worst_response": float(top2(-ml).min()),
+            "manipulation_margin": float(margin[a, b]) if nL > 1 else np.inf,
+            "manipulation_value": float(mf[a, b] - mf[q].max()) if q.any() else np.inf,
+            "unqualified_margin": float((-margin[tempting]).min()) if tempting.any() else np.inf,
+        }
+
     def values(self, pair) -> tuple[float, float]:
         """``(leader mean, follower mean)`` of an action pair."""
         a, b = int(pair[0]), int(pair[1])
@@ -209,18 +252,49 @@ def _rng(key) -> np.random.Generator:
     return np.random.default_rng(np.asarray(data, dtype=np.uint32).ravel().tolist())
 
 
-def random_game(n_leader: int, n_follower: int, key=0, noise: str = "bernoulli") -> Game:
+def random_game(n_leader: int, n_follower: int, key=0, noise: str = "bernoulli", *, min_gap: float = 0.0,
+                max_draws: int = 200_000) -> Game:  # fmt: skip
     """A game with every mean drawn independently and uniformly from [0, 1] (ratebench's choice).
+
+    With ``min_gap > 0`` the draw is conditioned on the gap assumption: the means are redrawn (from the
+    same key's stream) until every identification gap of :meth:`Game.gaps` is at least ``min_gap``: a
+    unique best response, Stackelberg commitment, worst response and best manipulation, each separated
+    by ``min_gap``, the best manipulation qualified by a margin ``min_gap`` and every pair the follower
+    would prefer disqualified by ``min_gap``. This is the minimum-gap assumption of gap-dependent
+    bandit sample-complexity statements (ratebench's form of it; Yu & Chen's is NOT FOUND), part of
+    the generator's contract: every returned game satisfies it (``min_gap=0``: the unconditioned law).
 
     Args:
         n_leader, n_follower: numbers of actions (positive integers).
         key: int seed or ``jax.random`` key.
         noise: as in :func:`matrix_game`.
+        min_gap: the minimum of every gap, in [0, 1).
+        max_draws: how many draws to try before giving up.
+
+    Raises:
+        ValueError: non-positive sizes, ``min_gap`` outside [0, 1), or no draw within ``max_draws``
+            meets the gaps (lower ``min_gap``, or use fewer actions).
     """
     for nm, v in (("n_leader", n_leader), ("n_follower", n_follower)):
         if isinstance(v, bool) or int(v) != v or v < 1:
             raise ValueError(f"{nm} must be a positive integer, got {v!r}")
-    u = _rng(key).uniform(0.0, 1.0, size=(2, int(n_leader), int(n_follower)))
+    min_gap = float(min_gap)
+    if not 0.0 <= min_gap < 1.0:
+        raise ValueError(f"min_gap must lie in [0, 1), got {min_gap}")
+    rng = _rng(key)
+    shape = (2, int(n_leader), int(n_follower))
+    for _ in range(int(max_draws)):
+        u = rng.uniform(0.0, 1.0, size=shape)
+        if min_gap == 0.0:
+            break
+        g = Game(u[0], u[1], np.zeros(shape[1], np.int32), np.zeros(shape[1], np.int32))
+        if min(g.gaps().values()) >= min_gap:
+            break
+    else:
+        raise ValueError(
+            f"random_game: no draw out of max_draws={max_draws} has every gap >= min_gap={min_gap} for a "
+            f"{n_leader}x{n_follower} game; lower min_gap or raise max_draws"
+        )
     return matrix_game(u[0], u[1], noise=noise, name="random_game")
 
 

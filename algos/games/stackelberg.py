@@ -28,14 +28,39 @@ Followers
     manipulation ``b*`` at ``a*``, the leader's worst response elsewhere: the tabular rule of the
     reference note, a hypothesis about FBM). Its target is the best manipulation. No feedback needed.
   * ``"fmucb"`` (manipulation with confidence bounds, our construction): the follower observes both
-    rewards of the pair played and keeps, for every pair, empirical means of the leader's and its own
-    rewards with radius ``c = sqrt(2 ln(t + 2) / n)`` (``+inf`` when ``n = 0``). It is optimistic:
-    the estimated worst response is ``W(a) = argmin_b LCB_l(a, b)``; a pair is plausibly steerable when
-    ``UCB_l(a, b) > max_{a' != a} LCB_l(a', W(a'))``; the target is the plausibly steerable pair with the
-    highest ``UCB_f`` (ties: lowest row-major index); it answers ``b`` to ``a`` and ``W(a_t)`` otherwise.
-    If no pair is plausibly steerable it best-responds with ``argmax_b UCB_f(a_t, b)``. (The reference
-    note's third-party rule is pessimistic on feasibility; optimism here makes the follower try the
-    pairs it needs to learn. Documented difference.)
+    rewards of the pair played and keeps, for every pair, empirical means ``ml_hat``, ``mf_hat`` with
+    radius ``rad = sqrt(c ln(t + 2) / n)`` (``c = confidence``, default 2 as UCB1; ``+inf`` when ``n = 0``).
+    Each round, with the leader's action ``a``:
+
+    1. estimated worst response ``W(a') = argmin_b (ml_hat - rad)(a', b)`` (optimistic about being the
+       worst: it explores each row's pairs, unseen ones first);
+    2. plug-in worst-response values ``w(a') = min_b ml_hat(a', b)`` (``-inf`` while a pair of row ``a'``
+       is unseen) and plug-in qualification ``ml_hat(a, b) > max_{a' != a} w(a')``: the game's
+       qualification rule with the means replaced by their estimates;
+    3. target ``(ta, tb)``: the seen plug-in-qualified pair of highest ``mf_hat`` (ties: lowest row-major
+       index, the game's rule); if none exists, answer ``argmax_b (mf_hat + rad)(a, b)``;
+    4. exploration, one round at a time: among the pairs of row ``a`` that are *optimistically*
+       qualified (``ml_hat + rad > max_{a' != a} w(a')``, unseen pairs included), take the one of highest
+       ``mf_hat + rad``; if that UCB exceeds ``mf_hat(ta, tb)`` answer it;
+    5. otherwise answer the estimated manipulation response: ``tb`` at ``ta``, ``W(a)`` elsewhere.
+
+    Why this shape (derivations, ours). A target is changed only when the estimates change their
+    order; exploration happens in single rounds, in the row the leader chose, so a learning leader's
+    long memory (EXP3's log-weights, UCB1's averages over ~t plays) is not pulled away from the target
+    to test a candidate. Exploring a pair ``P`` that is not qualified never makes its row better for
+    the leader than the target's row (``ml(P) < max_{a' != ta} ml(a', W(a')) < ml(target)`` when the
+    target is the true best manipulation). Qualification is a plug-in test, not a confidence test: a
+    leader avoids the row of a target that is not qualified, so that row's pairs are sampled only at
+    the leader's exploration rate (about ``2 ln t / Delta^2`` plays for UCB1: the follower's radius on
+    them is then about ``Delta`` itself, and an optimistic test never rejects the target; EXP3 gives only
+    ``gamma t / K`` plays, too few for a ``sqrt(ln t / n)`` radius at this scale), while a plug-in estimate
+    from those plays converges. The exploration step keeps optimism so that a pair misjudged early is
+    sampled again (a plug-in-only rule locked out the best manipulation of the 2x2 game after two
+    unlucky samples). With exact means (``noise="none"``) and ``c = 0`` every step is exact once
+    every pair has been seen, and FMUCB answers FBM's ``manipulation_response`` (tested). Earlier
+    rule (replaced): an optimistic test ``UCB_l(a, b) > max_{a'} LCB_l(a', W(a'))`` with the UCB_f-best
+    plausible pair as the target kept targeting pairs the leader avoided and collapsed onto the
+    leader's maximin pair (the issue 12 finding).
 
 Trace (metrics of :data:`problems.games` family, see :data:`STACKELBERG_METRICS`), accumulated every
 step: ``leader_reward``/``follower_reward`` (expected reward of the pair played), ``pair_counts``
@@ -113,27 +138,41 @@ def _follower_best_response(s, a):
     return jnp.argmax(_ucb_index(counts, sums, jnp.sum(counts)))
 
 
-def _follower_fmucb(s, a, t):
+def _fmucb_target(s, t, c):
+    """FMUCB's estimates and target (module docstring): ``(W_hat, target_a, target_b, has_target, ucb_f, mf_hat)``."""
     n = s.f_counts
     safe = jnp.maximum(n, 1.0)
-    rad = jnp.where(n > 0, jnp.sqrt(2.0 * jnp.log(t + 2.0) / safe), jnp.inf)
-    ml_hat = jnp.where(n > 0, s.fl_sums / safe, 0.0)
-    mf_hat = jnp.where(n > 0, s.f_sums / safe, 0.0)
-    ucb_l, lcb_l, ucb_f = ml_hat + rad, ml_hat - rad, mf_hat + rad
+    seen = n > 0
+    rad = jnp.where(seen, jnp.sqrt(c * jnp.log(t + 2.0) / safe), jnp.inf)
+    ml_hat = jnp.where(seen, s.fl_sums / safe, 0.0)
+    mf_hat = jnp.where(seen, s.f_sums / safe, 0.0)
+    lcb_l = jnp.where(seen, ml_hat - rad, -jnp.inf)
+    ucb_f = jnp.where(seen, mf_hat + rad, jnp.inf)
     nL, nF = n.shape
-    W = jnp.argmin(lcb_l, axis=1)  # optimistic worst response (explores unplayed pairs: -inf)
-    comp = lcb_l[jnp.arange(nL), W]  # (nL,) optimistic competitor values
-    # max over a' != a of comp[a']: mask the diagonal
+    W = jnp.argmin(lcb_l, axis=1)  # optimistic worst response: unseen pairs (-inf) first
+    # plug-in worst-response values: the smallest empirical leader mean of each row (-inf while a pair of
+    # the row is unseen: optimistic for qualification)
+    comp = jnp.where(jnp.all(seen, axis=1), jnp.min(ml_hat, axis=1), -jnp.inf)
     eye = jnp.eye(nL, dtype=bool)
     other = jnp.max(jnp.where(eye, -jnp.inf, jnp.broadcast_to(comp[None, :], (nL, nL))), axis=1)  # (nL,)
-    feasible = ucb_l > other[:, None]
-    score = jnp.where(feasible, ucb_f, -jnp.inf).reshape(-1)
-    any_feasible = jnp.any(feasible)
-    flat = jnp.argmax(score)
-    ta, tb = flat // nF, flat % nF
-    manip = jnp.where(a == ta, tb, W[a])
-    fallback = jnp.argmax(ucb_f[a])
-    return jnp.where(any_feasible, manip, fallback)
+    q_hat = jnp.where(seen, ml_hat > other[:, None], True)  # plug-in qualification; unseen pairs plausible
+    q_opt = jnp.where(seen, ml_hat + rad > other[:, None], True)  # optimistic qualification (exploration)
+    score = jnp.where(q_hat & seen, mf_hat, -jnp.inf).reshape(-1)
+    flat = jnp.argmax(score)  # ties: lowest row-major index (the game's rule)
+    has_target = jnp.isfinite(score[flat])
+    return W, flat // nF, flat % nF, has_target, q_opt, ucb_f, mf_hat.reshape(-1)[flat]
+
+
+def _follower_fmucb(s, a, t, c):
+    W, ta, tb, has_target, q_opt, ucb_f, target_value = _fmucb_target(s, t, c)
+    # exploration: the plausibly qualified pair of this row with the highest UCB_f, if that UCB beats the
+    # target's estimated value; otherwise the estimated manipulation response (tb at ta, W_hat elsewhere)
+    row = jnp.where(q_opt[a], ucb_f[a], -jnp.inf)
+    b_explore = jnp.argmax(row)
+    explore = row[b_explore] > target_value
+    manip = jnp.where(explore, b_explore, jnp.where(a == ta, tb, W[a]))
+    fallback = jnp.argmax(ucb_f[a])  # nothing seen is qualified yet: optimistic best response
+    return jnp.where(has_target, manip, fallback)
 
 
 def _build(params):
@@ -141,6 +180,7 @@ def _build(params):
     ml, mf = game.leader_means, game.follower_means
     F_star = game.manipulation_response
     gamma = params["gamma"]
+    c_conf = params["confidence"]
     target_a = params["target"][0]
     leader_code, follower_code = params["leader_code"], params["follower_code"]
     nL, nF = ml.shape
@@ -162,7 +202,7 @@ def _build(params):
         # 2. the follower observes a and answers
         b = jax.lax.switch(follower_code, [lambda: _follower_best_response(s, a).astype(jnp.int32),
                                            lambda: F_star[a].astype(jnp.int32),
-                                           lambda: _follower_fmucb(s, a, tf).astype(jnp.int32)])  # fmt: skip
+                                           lambda: _follower_fmucb(s, a, tf, c_conf).astype(jnp.int32)])  # fmt: skip
         # 3. rewards
         if game.noise == "bernoulli":
             r_l = (jax.random.uniform(k_rl, dtype=dt) < ml[a, b]).astype(dt)
@@ -219,7 +259,7 @@ STACKELBERG_METRICS = Metrics(instant=_instant, accumulate=_accumulate, primary=
 
 
 def stackelberg(game: Game, leader: str = "exp3", follower: str = "best_response", *, horizon: int | None = None,
-                gamma: float | None = None) -> "Algorithm":  # noqa: F821  # fmt: skip
+                gamma: float | None = None, confidence: float = 2.0) -> "Algorithm":  # noqa: F821  # fmt: skip
     """A learning leader against a best-responding or manipulating follower (see the module docstring).
 
     Args:
@@ -229,6 +269,9 @@ def stackelberg(game: Game, leader: str = "exp3", follower: str = "best_response
         horizon: the number of rounds ``g`` in EXP3's default ``gamma`` (Corollary 3.2); required for an
             EXP3 leader unless ``gamma`` is given.
         gamma: EXP3's exploration rate in (0, 1].
+        confidence: FMUCB's radius constant ``c`` in ``sqrt(c ln(t + 2) / n)`` (>= 0; default 2, UCB1's);
+            ``c = 0`` makes every FMUCB decision a plug-in of the empirical means (with exact rewards,
+            ``noise="none"``, FMUCB then plays FBM's response once every pair has been seen).
 
     Returns:
         An :class:`algos.Algorithm` named ``"stackelberg"``; ``hparams`` has ``leader``, ``follower``,
@@ -263,11 +306,13 @@ def stackelberg(game: Game, leader: str = "exp3", follower: str = "best_response
         if gamma is not None:
             raise ValueError("stackelberg: gamma is EXP3's parameter; a UCB leader takes none")
         gamma = 0.0
+    if isinstance(confidence, bool) or not np.isfinite(float(confidence)) or float(confidence) < 0.0:
+        raise ValueError(f"stackelberg: confidence must be a finite number >= 0 (FMUCB's radius constant), got {confidence!r}")
     target = game.stackelberg_equilibrium if follower == "best_response" else game.best_manipulation
-    params = {"problem": game, "gamma": jnp.asarray(gamma), "target": jnp.asarray(np.array(target, np.int32)),
+    params = {"problem": game, "gamma": jnp.asarray(gamma), "confidence": jnp.asarray(float(confidence)), "target": jnp.asarray(np.array(target, np.int32)),
               "leader_code": jnp.asarray(LEADERS.index(leader), jnp.int32),
               "follower_code": jnp.asarray(FOLLOWERS.index(follower), jnp.int32)}
     hp = {"leader": leader, "follower": follower, "gamma": gamma if leader == "exp3" else None,
           "horizon": None if horizon is None else int(horizon), "n_leader": nL, "target": tuple(int(x) for x in target),
-          "noise": game.noise}  # fmt: skip
+          "noise": game.noise, "confidence": float(confidence) if follower == "fmucb" else None}  # fmt: skip
     return make_algorithm(_build, params, STACKELBERG_METRICS, "stackelberg", hp, finite=_finite)

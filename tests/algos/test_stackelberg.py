@@ -82,3 +82,63 @@ def test_bad_inputs_are_named():
         algos.stackelberg(g, "exp3", "fbm", gamma=1.5)
     with pytest.raises(TypeError, match="problems.games.Game"):
         algos.stackelberg(np.zeros((2, 2)), "ucb", "fbm")
+
+
+@pytest.mark.parametrize("key", [0, 5])
+def test_fmucb_with_exact_means_and_no_radius_plays_fbms_response(key):
+    g = games.random_game(3, 3, key=key, noise="none", min_gap=0.05)
+    T = 600
+    algo = algos.stackelberg(g, "exp3", "fmucb", horizon=T, confidence=0.0)
+    state, tr = algos.run(algo, 3, T)
+    a, b = _played(tr)
+    F = np.asarray(g.manipulation_response)
+    seen = np.zeros((3, 3), bool)
+    first_all_seen = None
+    for t in range(T):
+        seen[a[t], b[t]] = True
+        if seen.all():
+            first_all_seen = t
+            break
+    assert first_all_seen is not None and first_all_seen < T // 2
+    # after every pair has been seen once the follower's answer is FBM's, every round
+    assert np.array_equal(b[first_all_seen + 1:], F[a[first_all_seen + 1:]])
+    # and its target is the game's best manipulation
+    from algos.games.stackelberg import _fmucb_target
+
+    _, ta, tb, has, *_ = _fmucb_target(state, float(T), 0.0)
+    assert bool(has) and (int(ta), int(tb)) == g.best_manipulation
+
+
+def test_fmucb_error_rounds_stop_growing_on_the_2x2_game():
+    # the construction's property behind the figure's claim, at test size: most error rounds are early
+    g = games.manipulation_game()
+    T = 6000
+    algo = algos.stackelberg(g, "ucb", "fmucb")
+    keys = jax.random.split(jax.random.PRNGKey(1), 8)
+    tr = jax.vmap(lambda k: algos.run(algo, k, T, record_every=T // 2)[1])(keys)
+    er = np.asarray(tr.error_rounds).mean(0)
+    assert er[2] - er[1] < 0.5 * er[1], er  # the second half adds less than half the first half's count
+    pc = np.asarray(tr.pair_counts)[:, -1].mean(0)
+    assert np.argmax(pc.ravel()) == 1  # (0, 1), the best manipulation
+
+
+def test_bad_confidence_is_named():
+    g = games.manipulation_game()
+    with pytest.raises(ValueError, match="confidence must be a finite number >= 0"):
+        algos.stackelberg(g, "ucb", "fmucb", confidence=-1.0)
+
+
+def test_fmucb_target_uses_the_row_minimum_of_the_estimates_not_the_lcb_argmin():
+    # 2x2, leader estimates: row 0 = (0.5, 0.9), row 1 = (0.2 well sampled, 0.6 seen twice). The plug-in
+    # worst-response value of row 1 is 0.2, so (0, 0) (0.5 > 0.2) is qualified; the LCB-argmin of row 1
+    # is the rarely seen pair (0.6), which would wrongly disqualify (0, 0) (0.5 < 0.6).
+    from algos.games.stackelberg import StackelbergState, _fmucb_target
+
+    n = np.array([[400.0, 400.0], [400.0, 2.0]])
+    ml = np.array([[0.5, 0.9], [0.2, 0.6]])
+    mf = np.array([[0.9, 0.1], [0.3, 0.2]])
+    z = np.zeros(2)
+    s = StackelbergState(z, z, z, z, n, mf * n, ml * n)
+    W, ta, tb, has, q_opt, ucb_f, value = _fmucb_target(jax.tree.map(jax.numpy.asarray, s), 1000.0, 2.0)
+    assert int(W[1]) == 1  # the optimistic worst response explores the rarely seen pair
+    assert bool(has) and (int(ta), int(tb)) == (0, 0) and float(value) == pytest.approx(0.9)

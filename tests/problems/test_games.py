@@ -74,3 +74,50 @@ def test_bad_inputs_are_named():
         games.matrix_game([[0.5]], [[0.5]], noise="gauss")
     with pytest.raises(ValueError, match="n_leader must be a positive integer"):
         games.random_game(0, 2)
+
+
+def _brute_gaps(g):
+    """The gaps of Game.gaps() recomputed by loops from their definitions."""
+    ml, mf = g.rewards()
+    nL, nF = ml.shape
+
+    def second_gap(v):  # best minus second best
+        s = sorted(v)
+        return s[-1] - s[-2]
+
+    br = [int(np.argmax(mf[a])) for a in range(nL)]
+    ws = [min(ml[a]) for a in range(nL)]
+    margin = np.array([[ml[a, b] - max(ws[x] for x in range(nL) if x != a) for b in range(nF)] for a in range(nL)])
+    value, _ = games.brute_force_manipulation(g)
+    bm = g.best_manipulation
+    others = [mf[a, b] for a in range(nL) for b in range(nF) if margin[a, b] > 0 and (a, b) != bm]
+    tempting = [-margin[a, b] for a in range(nL) for b in range(nF) if margin[a, b] <= 0 and mf[a, b] >= value]
+    return {
+        "follower_response": min(second_gap(mf[a]) for a in range(nL)),
+        "leader_commitment": second_gap([ml[a, br[a]] for a in range(nL)]),
+        "leader_worst_response": min(second_gap(-ml[a]) for a in range(nL)),
+        "manipulation_margin": margin[bm],
+        "manipulation_value": value - max(others) if others else np.inf,
+        "unqualified_margin": min(tempting) if tempting else np.inf,
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 3, 11])
+def test_gaps_match_their_definitions_and_min_gap_is_the_generators_contract(seed):
+    g = games.random_game(3, 3, key=seed)
+    got, want = g.gaps(), _brute_gaps(g)
+    assert got.keys() == want.keys()
+    for k in want:
+        np.testing.assert_allclose(got[k], want[k], rtol=0, atol=1e-12, err_msg=k)
+    # conditioned draws: every gap >= min_gap, deterministic in the key, and a real restriction
+    draws = [games.random_game(4, 4, key=k, min_gap=0.1) for k in range(3)]
+    for d in draws:
+        assert min(d.gaps().values()) >= 0.1
+    again = games.random_game(4, 4, key=1, min_gap=0.1)
+    np.testing.assert_array_equal(again.rewards()[0], draws[1].rewards()[0])
+    unconditioned = [min(games.random_game(4, 4, key=k).gaps().values()) for k in range(6)]
+    assert min(unconditioned) < 0.1  # without the condition small gaps do occur
+    with pytest.raises(ValueError, match="min_gap must lie in"):
+        games.random_game(2, 2, min_gap=1.0)
+    with pytest.raises(ValueError, match="lower min_gap"):
+        games.random_game(4, 4, min_gap=0.6, max_draws=50)
