@@ -38,6 +38,9 @@ raises ``ValueError``. Covered, on quadratic problems with ``sigma = 0``:
 * ``dsbo``, ``ma_dsbo``, ``exact_dsbo`` on ``problems.bilevel.quadratic`` (noise-free oracles):
   ``dist_to_opt`` of ``x_bar``.
 
+``dfedsam`` / ``dfedsam_mgs`` only with ``rho = 0``, where no SAM perturbation is taken (the
+check then judges the ``K`` local steps and the ``W^Q`` gossip, not SAM).
+
 Not covered (refused with the reason): ``dfedsam`` / ``dfedsam_mgs`` with ``rho > 0`` (the SAM
 perturbation ``rho g/||g||`` is not affine), ``gossip_dsbo`` (gossiped Hessian estimates multiply
 ``z``: bilinear), ``dadao`` (random Poisson events), any ``sigma > 0`` run. ``local_sgd`` with a
@@ -63,6 +66,8 @@ DEFAULT_METRIC = {
     # local steps between communications: the iterates converge to a biased fixed point (client drift),
     # the rounds' moves converge to 0 at the exact rate (as DGD's increments)
     "dfedavg": "increment_norm",
+    "dfedsam": "increment_norm",  # affine only with rho = 0 (no SAM perturbation)
+    "dfedsam_mgs": "increment_norm",
     "local_sgd": "increment_norm",
     "modest": "increment_norm",
     "gossip": "consensus_error",

@@ -37,6 +37,8 @@ CASES = {
     "modest": (lambda **kw: algos.modest(P, sample_size=N, **kw), "step_size", 600),
     "afa_cd": (lambda **kw: algos.afa_cd(P, local_steps=1, **kw), "eta_server", 600),
     "afa_cs": (lambda **kw: algos.afa_cs(P, local_steps=1, **kw), "eta_server", 600),
+    # rho = 0: no SAM perturbation (with rho > 0 the step is not affine); judges the local steps and W^Q
+    "dfedsam_mgs": (lambda **kw: algos.dfedsam_mgs(P, W, rho=0.0, gossip_steps=3, **kw), "step_size", 600),
     "dsbo": (lambda **kw: algos.dsbo(PB, WB, **kw), "step_size", 300),
     "ma_dsbo": (lambda **kw: algos.ma_dsbo(PB, WB, **kw), "step_size", 300),
     "exact_dsbo": (lambda **kw: algos.exact_dsbo(PB, WB, **kw), "step_size", 200),
@@ -44,7 +46,7 @@ CASES = {
 
 
 @pytest.mark.parametrize(
-    "method", [pytest.param(m, marks=SLOW) if m in ("afa_cs", "dsbo", "ma_dsbo") else m for m in sorted(CASES)]
+    "method", [pytest.param(m, marks=SLOW) if m in ("afa_cs", "dfedsam_mgs", "dsbo", "ma_dsbo") else m for m in sorted(CASES)]
 )
 def test_instance_rate_holds_on_the_run_and_fails_on_a_wrong_run(method):
     make, hp, steps = CASES[method]
@@ -81,6 +83,7 @@ def test_instance_bound_refuses_another_methods_trace():
         (lambda: algos.afa_cd(P, local_steps=3), "random numbers"),  # K_i ~ Uniform{1..K}
         (lambda: algos.afa_cs(P, participation=0.5, local_steps=1), "random numbers"),  # random arrivals
         (lambda: algos.dfedsam(P, W), "not affine"),  # x + rho g/||g||
+        (lambda: algos.dadao(P, graphs.ring(N)), "random numbers"),  # Poisson gradient / gossip events
         (lambda: algos.dfedavg(convex.quadratic(N, D, L=10.0, mu=1.0, key=3, sigma=0.1), W), "random numbers"),
     ],
 )
