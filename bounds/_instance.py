@@ -22,6 +22,34 @@ false FINDING in the full-size ``convex-rates`` figure; tests/bounds/test_convex
 Which metric: ``dist_to_opt`` for the exact methods (the error converges to 0 at ``r*``);
 ``increment_norm`` for DGD (its iterates converge to a biased fixed point, not to ``x*``, and
 the increments decay at ``r*``); ``consensus_error`` for gossip methods.
+
+Other families (issue 7). The mechanism needs nothing family-specific: any factory whose noise-free
+step is affine and time-invariant on an affine problem gets its instance rate. Steps that read the
+step index ``t`` (the engine's third argument) are linearized at ``t = warmup`` and first checked to
+be the same map at five later indices (``bounds.convex.exact._TIME_PROBES``); a time-varying step
+raises ``ValueError``. Covered, on quadratic problems with ``sigma = 0``:
+
+* ``dfedavg`` (``K`` local GD steps then gossip), ``local_sgd`` (any outer lr / momentum /
+  Nesterov / delay ``D``; not ``delayed_nesterov >= 2``, a periodic update) and ``modest`` with
+  ``sample_size = n`` (with ``s < n`` the hash-chosen sample changes every round): metric
+  ``increment_norm``, the round's move (their iterates converge to a client-drift-biased point);
+* ``afa_cd`` / ``afa_cs`` with full participation (``q = 1``), ``local_steps = 1`` and
+  ``max_staleness = 0`` (otherwise the step draws arrivals, ``K_i`` or staleness: random);
+* ``dsbo``, ``ma_dsbo``, ``exact_dsbo`` on ``problems.bilevel.quadratic`` (noise-free oracles):
+  ``dist_to_opt`` of ``x_bar``.
+
+``dfedsam`` / ``dfedsam_mgs`` only with ``rho = 0``, where no SAM perturbation is taken (the
+check then judges the ``K`` local steps and the ``W^Q`` gossip, not SAM).
+
+Not covered (refused with the reason): ``dfedsam`` / ``dfedsam_mgs`` with ``rho > 0`` (the SAM
+perturbation ``rho g/||g||`` is not affine), ``gossip_dsbo`` (gossiped Hessian estimates multiply
+``z``: bilinear), ``dadao`` (random Poisson events), any ``sigma > 0`` run. ``local_sgd`` with a
+delay and the default outer Nesterov momentum has ``r* > 1`` (condition fails, ``holds`` None: the
+run diverges at that rate, tests/bounds/test_instance_families.py). ``adom_plus`` on a static
+network gives ``r* = 1``: its ``M`` state has a (numerically split) Jordan block at 1, the
+consensus part of ``M`` drifts linearly while ``x`` converges at the next modulus, so the state
+rate says nothing about ``dist_to_opt`` (finding; a rate restricted to the modes the metric
+observes would be needed).
 """
 
 from __future__ import annotations
@@ -35,6 +63,13 @@ __all__ = ["instance", "DEFAULT_METRIC", "INSTANCE_TOL"]
 INSTANCE_TOL = 0.02
 DEFAULT_METRIC = {
     "dgd": "increment_norm",
+    # local steps between communications: the iterates converge to a biased fixed point (client drift),
+    # the rounds' moves converge to 0 at the exact rate (as DGD's increments)
+    "dfedavg": "increment_norm",
+    "dfedsam": "increment_norm",  # affine only with rho = 0 (no SAM perturbation)
+    "dfedsam_mgs": "increment_norm",
+    "local_sgd": "increment_norm",
+    "modest": "increment_norm",
     "gossip": "consensus_error",
     "heavy_ball_gossip": "consensus_error",
     "chebyshev_gossip": "consensus_error",
@@ -46,10 +81,12 @@ def _is_stochastic(algo) -> bool:
     import jax
     import numpy as np
 
+    from bounds.convex.exact import _step_at
+
     init, step = algo.build(algo.params)
     s = init(jax.random.PRNGKey(0))
-    a = jax.tree_util.tree_leaves(step(jax.random.PRNGKey(1), s)[0])
-    b = jax.tree_util.tree_leaves(step(jax.random.PRNGKey(2), s)[0])
+    a = jax.tree_util.tree_leaves(_step_at(step, jax.random.PRNGKey(1), s, 0)[0])
+    b = jax.tree_util.tree_leaves(_step_at(step, jax.random.PRNGKey(2), s, 0)[0])
     return any(not np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a, b))
 
 

@@ -48,6 +48,7 @@ class State(NamedTuple):
 
 class Info(NamedTuple):
     cost: Cost
+    increment_norm: jax.Array  # () ||X_{k+1} - X_k||_F, the round's move (recorded as the trace field of that name)
 
 
 def check_positive_int(value, name: str, fn: str, hint: str) -> int:
@@ -86,7 +87,8 @@ def _build(params):
         X_new = WQ @ Y
         d = Y.shape[-1]
         q = params["Q"]
-        return State(X=X_new), Info(cost=Cost(communications=float(q), floats_sent=float(q * d), gradient_calls=float(K * (2 if two else 1))))
+        cost = Cost(communications=float(q), floats_sent=float(q * d), gradient_calls=float(K * (2 if two else 1)))
+        return State(X=X_new), Info(cost=cost, increment_norm=jnp.linalg.norm(X_new - state.X))
 
     return init, step
 

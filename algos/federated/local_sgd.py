@@ -71,6 +71,7 @@ class ModestState(NamedTuple):
 
 class Info(NamedTuple):
     cost: dict
+    increment_norm: jax.Array  # () ||x_{r+1} - x_r||, the model's move in the round (trace field of that name)
 
 
 def _metrics_for(problem, fn):
@@ -125,8 +126,8 @@ def _local_builder(H: int, D: int, nesterov: bool, dn_period: int = 0):
                 x = state.x - lr * (delta + mu * m if nesterov else m)
             hist = jnp.concatenate([x[None], state.hist[:-1]], axis=0)
             f = x.dtype
-            return LocalState(x=x, m=m, hist=hist, buf=buf), Info(cost={"uploads": jnp.asarray(n, f), "downloads": jnp.asarray(n, f),
-                                                               "gradient_calls": jnp.asarray(n * H, f)})  # fmt: skip
+            cost = {"uploads": jnp.asarray(n, f), "downloads": jnp.asarray(n, f), "gradient_calls": jnp.asarray(n * H, f)}
+            return LocalState(x=x, m=m, hist=hist, buf=buf), Info(cost=cost, increment_norm=jnp.linalg.norm(x - state.x))
 
         return init, step
 
@@ -203,8 +204,8 @@ def _modest_builder(H: int, s: int):
             Y = _inner(p, jnp.broadcast_to(state.x, (n, state.x.shape[0])), eta, H, key)  # every row computed, s kept
             x = jnp.sum(jnp.where(mask[:, None], Y, 0.0), axis=0) / s
             f = x.dtype
-            return ModestState(x=x), Info(cost={"uploads": jnp.asarray(s, f), "downloads": jnp.asarray(s, f),
-                                                "gradient_calls": jnp.asarray(s * H, f)})  # fmt: skip
+            cost = {"uploads": jnp.asarray(s, f), "downloads": jnp.asarray(s, f), "gradient_calls": jnp.asarray(s * H, f)}
+            return ModestState(x=x), Info(cost=cost, increment_norm=jnp.linalg.norm(x - state.x))
 
         return init, step
 

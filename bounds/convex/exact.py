@@ -135,6 +135,19 @@ class ExactSpectrum(NamedTuple):
         return out
 
 
+def _step_at(step, key, state, t: int):
+    """One step of a built kernel at step index ``t`` (kernels that do not read ``t`` ignore it)."""
+    from algos._core import takes_step_index
+
+    return step(key, state, t) if takes_step_index(step) else step(key, state)
+
+
+#: Step indices (after the warm-up) at which a step that reads ``t`` is compared with the step at
+#: ``t = warmup``: a time-varying step (a schedule, a periodic update, a hash-chosen sample) differs at
+#: one of them, and then no single iteration matrix describes the run.
+_TIME_PROBES = (1, 2, 3, 5, 1000)
+
+
 def _partition(state):
     leaves, treedef = jax.tree_util.tree_flatten(state)
     inexact = tuple(bool(jnp.issubdtype(jnp.result_type(x), jnp.inexact)) for x in leaves)
@@ -146,15 +159,15 @@ def _linearize(build, params, key, warmup: int):
     init, step = build(params)
     k_init, k_step, k_delta, k_other = jax.random.split(key, 4)
     s = init(k_init)
-    for _ in range(warmup):  # a small fixed number of steps, unrolled at trace time
-        s, _ = step(k_step, s)
+    for i in range(warmup):  # a small fixed number of steps, unrolled at trace time
+        s, _ = _step_at(step, k_step, s, i)
     leaves, treedef, inexact = _partition(s)
     flat, unravel = ravel_pytree([x for x, m in zip(leaves, inexact) if m])
 
     def f(v):
         it = iter(unravel(v))
         full = [next(it) if m else x for x, m in zip(leaves, inexact)]
-        s2, _ = step(k_step, jax.tree_util.tree_unflatten(treedef, full))
+        s2, _ = _step_at(step, k_step, jax.tree_util.tree_unflatten(treedef, full), warmup)
         l2 = jax.tree_util.tree_leaves(s2)
         return ravel_pytree([x for x, m in zip(l2, inexact) if m])[0]
 
@@ -164,10 +177,17 @@ def _linearize(build, params, key, warmup: int):
     f1 = f(flat + delta)
     affine_residual = jnp.linalg.norm(f1 - f0 - J @ delta) / (jnp.linalg.norm(J @ delta) + jnp.linalg.norm(delta))
     # a stochastic step (gradient noise) is affine for each fixed key, but its map changes with the key
-    s_other, _ = step(k_other, s)
+    s_other, _ = _step_at(step, k_other, s, warmup)
     other = ravel_pytree([x for x, m in zip(jax.tree_util.tree_leaves(s_other), inexact) if m])[0]
-    key_residual = jnp.linalg.norm(other - f0) / (jnp.linalg.norm(f0) + jnp.linalg.norm(flat) + 1e-300)
-    return J, flat, f0, affine_residual, key_residual
+    scale = jnp.linalg.norm(f0) + jnp.linalg.norm(flat) + 1e-300
+    key_residual = jnp.linalg.norm(other - f0) / scale
+    # a step that reads its index t must be the same map at every t (same key, same state)
+    time_residual = jnp.zeros((), f0.dtype)
+    for j in _TIME_PROBES:
+        s_t, _ = _step_at(step, k_step, s, warmup + j)
+        at_t = ravel_pytree([x for x, m in zip(jax.tree_util.tree_leaves(s_t), inexact) if m])[0]
+        time_residual = jnp.maximum(time_residual, jnp.linalg.norm(at_t - f0) / scale)
+    return J, flat, f0, affine_residual, key_residual, time_residual
 
 
 def _tail_fraction(T, Z, d, select) -> float:
@@ -336,9 +356,10 @@ def exact_spectrum(algo, *, key=0, warmup: int = 2, tol: float = 1e-9, affine_to
             lambda x: x.astype(jnp.float64) if hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jnp.floating) else x,
             algo.params,
         )
-        J, s, f_s, resid, key_resid = _linearize(algo.build, params64, key, int(warmup))
+        J, s, f_s, resid, key_resid, time_resid = _linearize(algo.build, params64, key, int(warmup))
         J, s, f_s, resid, key_resid = (np.asarray(J, dtype=np.float64), np.asarray(s, dtype=np.float64),
                                        np.asarray(f_s, dtype=np.float64), float(resid), float(key_resid))  # fmt: skip
+        time_resid = float(time_resid)
     J = np.asarray(J, dtype=np.float64)
     resid = float(resid)
     if require_deterministic and not float(key_resid) <= affine_tol:
@@ -348,6 +369,13 @@ def exact_spectrum(algo, *, key=0, warmup: int = 2, tol: float = 1e-9, affine_to
             f"between two keys): the method is stochastic (gradient noise, problem sigma = {sigma}), and the exact rate "
             "is defined for deterministic linear methods; use a noise-free problem (sigma=0) for the rate of the mean "
             "recursion, or judge the noisy runs with an expectation bound"
+        )
+    if not time_resid <= affine_tol:
+        raise ValueError(
+            f"exact_rate: one step of {algo.name!r} is time-varying: from the same state and key it depends on the step "
+            f"index t (relative change {time_resid:.3g} between t = {int(warmup)} and later t), e.g. a sample chosen by "
+            "round (algos.modest with sample_size < n) or a periodic update (local_sgd's delayed_nesterov); no single "
+            "iteration matrix describes the run, so there is no exact rate: use a time-invariant configuration"
         )
     if not resid <= affine_tol:
         raise ValueError(
@@ -395,8 +423,8 @@ def _warm_state(build, params, key, warmup: int):
     init, step = build(params)
     k_init, k_step, _ = jax.random.split(key, 3)
     s = init(k_init)
-    for _ in range(warmup):
-        s, _ = step(k_step, s)
+    for i in range(warmup):
+        s, _ = _step_at(step, k_step, s, i)
     return s
 
 
@@ -427,7 +455,8 @@ def _predicted_records(build, metrics, metric, treedef, inexact, shapes, params,
     _, k_step, _ = jax.random.split(key, 3)
 
     def one(flat):
-        s2, info = step(k_step, _unflatten(flat, others, treedef, inexact, shapes))
+        # the step is time-invariant (checked by exact_spectrum): any index gives the same map
+        s2, info = _step_at(step, k_step, _unflatten(flat, others, treedef, inexact, shapes), 0)
         rec = {}
         if metrics is not None and metrics.instant is not None:
             rec.update(metrics.instant(params, s2, info))
