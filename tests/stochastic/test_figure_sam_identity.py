@@ -2,9 +2,12 @@
 
 import json
 
+import pytest
+
 from reproduce import cli
 
 
+@pytest.mark.slow  # `python -m reproduce all --quick` runs the same claims
 def test_sam_identity_quick_passes_its_claims(tmp_path):
     assert cli.run_figure("sam-identity", quick=True, out_dir=tmp_path)
     data = json.loads((tmp_path / "sam-identity.json").read_text())
