@@ -44,6 +44,7 @@ from bounds.games.stackelberg import stackelberg_error_rounds, stackelberg_exp3,
 from bounds.online.dual_averaging import (
     delayed_dual_averaging,
     delayed_dual_averaging_order,
+    optimistic_dual_averaging,
     optimistic_dual_averaging_order,
     tuned_dual_averaging,
 )
@@ -53,6 +54,7 @@ from bounds.bandits.linear import (
     disbe_lucb_communication,
     disbe_lucb_regret,
     dislinucb_communication,
+    dislinucb_syncs,
     dislinucb_regret,
     scaling_check,
 )
@@ -105,6 +107,7 @@ __all__ = [
     "delayed_dual_averaging",
     "tuned_dual_averaging",
     "delayed_dual_averaging_order",
+    "optimistic_dual_averaging",
     "optimistic_dual_averaging_order",
     # bandits
     "ucb1",
@@ -114,6 +117,7 @@ __all__ = [
     "communication_lower_bound",
     "dislinucb_regret",
     "dislinucb_communication",
+    "dislinucb_syncs",
     "scaling_check",
     "collab_group_regret",
     "log_growth_check",

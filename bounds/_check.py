@@ -8,7 +8,11 @@ It says what kind of statement it is (``Bound.kind``):
   textbook, or derived by ratebench and verified numerically; the source says
   which). It carries its guaranteed curve ``envelope(k, ref)``: the metric at
   step ``k`` is at most ``envelope(k, ref)``, where ``ref`` is the run's metric
-  at the step the theorem is stated from (``Bound.ref_step``, usually 0).
+  at the step the theorem is stated from (``Bound.ref_step``, usually 0). A
+  data-dependent guarantee (a regret bound in the run's own gradient variation, a
+  communication bound in its own Gram determinant) names the trace fields it
+  reads in ``Bound.envelope_uses``; its curve is then ``envelope(k, ref, data)``,
+  with ``data[name]`` that run's recorded values at the same steps.
 * ``"computed"``: a certified worst case over a function class (a
   performance-estimation program). Checked exactly like ``"explicit"``: it has
   an envelope.
@@ -132,6 +136,9 @@ class Bound:
         poly_degree: ``p`` above (e.g. heavy-ball gossip's Jordan blocks); the fitted rate divides ``k^p`` out.
         envelope: ``envelope(k, ref) -> array``, the guaranteed curve at steps ``k`` (an array of step
             numbers) given the run's metric ``ref`` at ``ref_step``. Required for explicit/computed bounds.
+        envelope_uses: trace fields a data-dependent envelope reads (module docstring): with any,
+            the curve is ``envelope(k, ref, data)``, ``data[name]`` the run's values at steps ``k``.
+            Only for per-run statements (``statistic="each"``).
         ref_step: the step the statement starts from (0 usually; 1 for DGD's increments).
         shift_invariant: the statement holds from any step on (a one-step contraction), so when
             ``ref_step`` is not recorded the first recorded step after it may serve as the reference.
@@ -167,6 +174,7 @@ class Bound:
     constant: float | None = None
     poly_degree: float = 0.0
     envelope: Callable | None = None
+    envelope_uses: tuple[str, ...] = ()
     ref_step: int = 0
     shift_invariant: bool = False
     statistic: str = "each"
@@ -203,17 +211,23 @@ class Bound:
             raise ValueError(f"a {self.kind!r} bound needs a rate, a complexity or exponents")
         if self.statistic not in ("each", "mean"):
             raise ValueError(f"statistic must be 'each' or 'mean', got {self.statistic!r}")
+        object.__setattr__(self, "envelope_uses", tuple(self.envelope_uses))
+        if self.envelope_uses and (self.envelope is None or self.statistic != "each"):
+            raise ValueError("envelope_uses needs an envelope(k, ref, data) and a per-run statement (statistic 'each')")
 
     @property
     def valid(self) -> bool:
         """True when every validity condition of the theorem holds for these constants."""
         return all(bool(v) for v in self.conditions.values())
 
-    def curve(self, k, ref: float = 1.0) -> np.ndarray:
-        """The guaranteed curve at steps ``k``: ``envelope(k, ref)``, else ``C k^p rate^k ref`` (C = 1 if unstated)."""
+    def curve(self, k, ref: float = 1.0, data: Mapping[str, Any] | None = None) -> np.ndarray:
+        """The guaranteed curve at steps ``k``: ``envelope(k, ref)``, else ``C k^p rate^k ref`` (C = 1 if unstated).
+
+        A data-dependent bound (``envelope_uses``) also needs ``data``: the run's values of those
+        fields at the steps ``k`` (e.g. ``{"prediction_error": trace.prediction_error}``)."""
         k = np.asarray(k, dtype=np.float64)
         if self.envelope is not None:
-            return np.asarray(self.envelope(k, ref), dtype=np.float64)
+            return np.asarray(_call_envelope(self, k, ref, data), dtype=np.float64)
         if self.rate is None:
             raise ValueError(f"{self.kind!r} bound {self.name!r} has no envelope and no rate")
         c = 1.0 if self.constant is None else self.constant
@@ -509,6 +523,21 @@ def _unbatch(trace, metric: str, x_field: str | None):
 
 
 # --- the checks --------------------------------------------------------------------------
+def _call_envelope(bound: Bound, k, ref, data):
+    """``bound.envelope`` at steps ``k``, with the run's ``data`` when the bound reads any."""
+    if not bound.envelope_uses:
+        return bound.envelope(k, ref)
+    missing = [n for n in bound.envelope_uses if data is None or n not in data]
+    if missing:
+        raise ValueError(f"bound {bound.name!r} is data-dependent: its curve reads the run's {missing} "
+                         f"(pass data={{name: values at the steps k}}, or judge a trace with bounds.compare)")  # fmt: skip
+    cols = {n: np.asarray(data[n], dtype=np.float64) for n in bound.envelope_uses}
+    for n, v in cols.items():
+        if v.shape != np.shape(k):
+            raise ValueError(f"bound {bound.name!r}: data[{n!r}] has shape {v.shape}, the steps k have {np.shape(k)}")
+    return bound.envelope(k, ref, cols)
+
+
 def _reference(bound: Bound, steps: np.ndarray) -> tuple[int, int]:
     """``(index of the reference entry, shift)``: the envelope is evaluated at ``steps - shift``."""
     hit = np.flatnonzero(steps == bound.ref_step)
@@ -525,8 +554,9 @@ def _reference(bound: Bound, steps: np.ndarray) -> tuple[int, int]:
     )
 
 
-def _judge_envelope(values, steps, bound: Bound, float32: bool = False):
-    """Envelope check of one run: ``(holds, checked, worst_ratio, first_violation, message)``."""
+def _judge_envelope(values, steps, bound: Bound, float32: bool = False, data=None):
+    """Envelope check of one run: ``(holds, checked, worst_ratio, first_violation, message)``.
+    ``data``: that run's values of ``bound.envelope_uses`` at ``steps`` (a data-dependent bound)."""
     FLOOR, ROUNDOFF = (FLOOR_REL32, ROUNDOFF_REL32) if float32 else (FLOOR_REL, ROUNDOFF_REL)
     i0, shift = _reference(bound, steps)
     ref = float(values[i0])
@@ -534,7 +564,8 @@ def _judge_envelope(values, steps, bound: Bound, float32: bool = False):
         return False, 0, None, int(steps[i0]), "the metric is not finite at the reference step"
     v = values[i0:]
     k = (steps[i0:] - shift).astype(np.float64)
-    env = np.asarray(bound.envelope(k, ref), dtype=np.float64)
+    cols = None if data is None else {n: np.asarray(v)[i0:] for n, v in data.items()}
+    env = np.asarray(_call_envelope(bound, k, ref, cols), dtype=np.float64)
     floor = FLOOR * max(abs(ref), float(bound.scale))
     allowed = env * (1.0 + ROUNDOFF) + floor
     bad = ~(v <= allowed)  # NaN (a diverged run) counts as exceeding the envelope
@@ -621,7 +652,7 @@ def _float32_floor(values, steps, bound) -> str | None:
             "jax.config.update('jax_enable_x64', True) for a float64 rate check")  # fmt: skip
 
 
-def _one_report(bound, values, x, steps, diverged, diverged_at, precision: str = "float64") -> Report:
+def _one_report(bound, values, x, steps, diverged, diverged_at, precision: str = "float64", data=None) -> Report:
     float32 = precision == "float32"
     base = dict(name=bound.name, kind=bound.kind, metric=bound.metric, x_axis=bound.x_axis,
                 stated_rate=bound.rate, instance_rate=bound.instance_rate, valid=bound.valid, source=bound.source)  # fmt: skip
@@ -635,7 +666,7 @@ def _one_report(bound, values, x, steps, diverged, diverged_at, precision: str =
             k for k, v in bound.conditions.items() if not v
         ) + ")"
     elif bound.kind in ENVELOPE_KINDS:
-        holds, checked, worst, first, msg = _judge_envelope(values, steps, bound, float32)
+        holds, checked, worst, first, msg = _judge_envelope(values, steps, bound, float32, data)
         if diverged and holds is False:
             msg += f" (the run diverged at step {int(diverged_at)})"
     elif bound.kind == "instance":
@@ -807,11 +838,28 @@ def compare(trace, bound: Bound, *, algo=None):
     V, X, div, div_at, steps, batched = _unbatch(trace, bound.metric, field)
     if bound.statistic == "mean":
         return _judge_mean(bound, V, steps, div)
+    data = _uses(trace, bound, V.shape)
     reports = tuple(
-        _one_report(bound, V[i], None if X is None else X[i], steps, bool(div[i]), int(div_at[i]), precision)
+        _one_report(bound, V[i], None if X is None else X[i], steps, bool(div[i]), int(div_at[i]), precision,
+                    None if data is None else {n: v[i] for n, v in data.items()})
         for i in range(V.shape[0])
     )
     return BatchReport(reports) if batched else reports[0]
+
+
+def _uses(trace, bound: Bound, shape) -> dict | None:
+    """The trace fields a data-dependent envelope reads, each as ``(B, K+1)`` like the metric."""
+    if not bound.envelope_uses:
+        return None
+    out = {}
+    for n in bound.envelope_uses:
+        v = _field(trace, n)
+        v = v if v.ndim == 2 else v[None, :]
+        if v.shape != tuple(shape):
+            raise ValueError(f"bound {bound.name!r} reads the trace field {n!r} per recorded step; it has shape "
+                             f"{v.shape}, the metric {bound.metric!r} has {tuple(shape)}")  # fmt: skip
+        out[n] = v
+    return out
 
 
 def _compare_each(trace, bounds_list, algo) -> BatchReport:
@@ -834,8 +882,10 @@ def _compare_each(trace, bounds_list, algo) -> BatchReport:
         _check_trace_method(trace, b)
         if algo is not None:
             _check_against_algo(b, algo)
+        data = _uses(trace, b, V.shape)
         out.append(_one_report(b, V[i], None if X is None else X[i], steps, bool(div[i]), int(div_at[i]),
-                               str(getattr(trace, "precision", "float64"))))  # fmt: skip
+                               str(getattr(trace, "precision", "float64")),
+                               None if data is None else {n: v[i] for n, v in data.items()}))  # fmt: skip
     return BatchReport(tuple(out))
 
 

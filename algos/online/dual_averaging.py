@@ -34,8 +34,10 @@ buffer of ``d + 2`` slots, so memory is ``O((d + 2) n_agents dim)`` whatever the
 Trace (:data:`ONLINE_METRICS`): ``regret`` (cumulative, against the best fixed point in hindsight of the
 rounds so far, exactly: the per-round increment is ``l_t(x_t) - (best_prefix[t+1] - best_prefix[t])``),
 ``loss``, ``outstanding`` (sum over rounds of the active agent's missing feedback), ``delay`` (sum of the
-delays of each round's feedback to the agent that played it); diagnostics (Info, at each record)
-``step_size``, ``missing``, ``agent``. Costs:
+delays of each round's feedback to the agent that played it), ``hint_error_sum`` (``sum_t ||g_t - m_t||^2``:
+the optimistic variant's prediction errors, ``sum_t ||g_t||^2`` for the others; the data-dependent
+bound ``bounds.optimistic_dual_averaging`` reads it); diagnostics (Info, at each record)
+``step_size``, ``missing``, ``agent``, ``hint_error`` (the recorded round's own term). Costs:
 ``gradient_calls`` (1 per round), ``feedback_messages`` (``n_agents`` per round: one per recipient).
 """
 
@@ -75,6 +77,7 @@ class DAInfo(NamedTuple):
     agent: jax.Array  # the active agent
     missing: jax.Array  # feedback the active agent was missing (recorded as a diagnostic)
     step_size: jax.Array  # the step it used (recorded as a diagnostic)
+    hint_error: jax.Array  # ||g_t - m_t||^2 of the round (m_t = 0 unless optimistic: ||g_t||^2)
 
 
 def default_alpha(problem: OnlineProblem) -> float:
@@ -137,7 +140,7 @@ def _build(params):
         buf_round = buf_round.at[slots, agents].set(t)
         new = DAState(S, Q, n, hint, hint_round, buf_g, buf_q, buf_n, buf_last, buf_round)
         info = DAInfo({"gradient_calls": 1.0, "feedback_messages": float(N)}, x, i,
-                      jnp.asarray(t, dt) - n[i], jnp.asarray(eta, dt))  # fmt: skip
+                      jnp.asarray(t, dt) - n[i], jnp.asarray(eta, dt), e)  # fmt: skip
         return new, info
 
     return init, step
@@ -154,6 +157,7 @@ def _accumulate(params, state, info, t):
         "loss": loss,
         "outstanding": info.missing,
         "delay": p.delays[t, info.agent].astype(loss.dtype),
+        "hint_error_sum": info.hint_error,
     }
 
 
