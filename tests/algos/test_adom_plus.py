@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import algos
@@ -34,16 +34,23 @@ def test_chi_and_multi_consensus_rounds_are_the_codes():
 
 
 @settings(max_examples=3, deadline=None)
+@example(seed=0, L=3.0, mc=False)
+@example(seed=3, L=10.0, mc=False)
 @given(seed=st.integers(0, 1000), L=st.floats(2.0, 10.0), mc=st.booleans())
 def test_converges_to_x_star_over_a_changing_network(seed, L, mc):
+    # ADOM+ is accelerated: O(chi sqrt(L/mu) log(1/eps)) iterations (the paper's order; chi is fixed
+    # by the pool). The horizon grows with sqrt(L): a fixed 1500 steps reaches 1e-6 only for L near 2
+    # (seed 0, L = 3 stops at 2.6e-6). Measured on 36 runs (6 seeds, L in {2, 6, 10}, both consensus
+    # modes): 1e-6 is reached within 1096 sqrt(L) steps, and 500 ceil(3 sqrt(L)) >= 1500 sqrt(L).
+    steps = 500 * math.ceil(3 * math.sqrt(L))
     p = convex.quadratic(N, DIM, L=L, mu=1.0, key=seed)
     algo = algos.adom_plus(p, _seq(seed), multi_consensus=mc)
-    _, tr = algos.run(algo, seed, STEPS, record_every=STEPS // 5)
+    _, tr = algos.run(algo, seed, steps, record_every=steps // 5)
     d = np.asarray(tr.dist_to_opt)
     assert not bool(tr.diverged)
     assert d[-1] < 1e-6 * d[0], d
     per = algo.hparams["Q"]
-    assert float(tr.communications[-1]) == per * STEPS and float(tr.gradient_calls[-1]) == STEPS
+    assert float(tr.communications[-1]) == per * steps and float(tr.gradient_calls[-1]) == steps
 
 
 def test_determinism_and_random_start():
