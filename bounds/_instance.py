@@ -45,11 +45,15 @@ Not covered (refused with the reason): ``dfedsam`` / ``dfedsam_mgs`` with ``rho 
 perturbation ``rho g/||g||`` is not affine), ``gossip_dsbo`` (gossiped Hessian estimates multiply
 ``z``: bilinear), ``dadao`` (random Poisson events), any ``sigma > 0`` run. ``local_sgd`` with a
 delay and the default outer Nesterov momentum has ``r* > 1`` (condition fails, ``holds`` None: the
-run diverges at that rate, tests/bounds/test_instance_families.py). ``adom_plus`` on a static
-network gives ``r* = 1``: its ``M`` state has a (numerically split) Jordan block at 1, the
-consensus part of ``M`` drifts linearly while ``x`` converges at the next modulus, so the state
-rate says nothing about ``dist_to_opt`` (finding; a rate restricted to the modes the metric
-observes would be needed).
+run diverges at that rate, tests/bounds/test_instance_families.py).
+
+``adom_plus`` on a static network (one Laplacian; a switching sequence is time-varying and
+refused): its ``M`` state has a (numerically split) Jordan block at 1 that the run excites, the
+consensus part of ``M`` drifts linearly while ``x`` converges, so the state's rate is 1. The rate
+is therefore taken on the modes the bound's metric reads (``exact_spectrum(observe=metric)``, for
+every method: where the metric sees every excited mode, as for all the methods above, it is the
+state's rate), which for ADOM+ is the next modulus, judged two-sided
+(``test_adom_plus_instance_rate_reads_only_the_modes_its_metric_sees``).
 """
 
 from __future__ import annotations
@@ -112,11 +116,11 @@ def instance(algo, *, metric: str | None = None, tol: float = INSTANCE_TOL, key=
             f"bounds.instance: algos.{algo.name} draws random numbers in its step (gradient noise); its runs are "
             "not the linear recursion whose rate exact_rate computes. Use an expectation bound (e.g. bounds.dsgd_expectation)"
         )
-    spec = exact_spectrum(algo, key=key)
+    metric = metric or DEFAULT_METRIC.get(algo.name, "dist_to_opt")
+    spec = exact_spectrum(algo, key=key, observe=metric)
     problem = algo.params["problem"]
     W = algo.params.get("W")
     r = float(spec.rate)
-    metric = metric or DEFAULT_METRIC.get(algo.name, "dist_to_opt")
     # exact transient of the whole recursion for this metric (two-sided wherever it is usable);
     # the slowest band's transient where the model's accuracy floor leaves too few points
     shape = functools.partial(spec.model.shape, metric=metric) if spec.model is not None else None
@@ -126,8 +130,9 @@ def instance(algo, *, metric: str | None = None, tol: float = INSTANCE_TOL, key=
         kind="instance",
         method=algo.name,
         source=(
-            "ratebench: spectral radius of the method's iteration matrix on the modes the run excites "
-            "(bounds.exact_rate, jacfwd of one step + real Schur form); exact for this instance"
+            "ratebench: spectral radius of the method's iteration matrix on the modes the run excites and "
+            "the metric reads (bounds.exact_spectrum(observe=metric), jacfwd of one step + real Schur form); "
+            "exact for this instance"
         ),
         metric=metric,
         x_axis="steps",

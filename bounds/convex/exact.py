@@ -37,6 +37,20 @@ rate: the trailing coordinate of that mode evolves exactly as ``lambda^k``.
 Modes excited below ``tol`` relative (round-off level, invisible to any
 float64 run as well) count as not excited.
 
+Which modes a metric sees. With ``observe=metric`` the rate is further restricted to the modes
+that metric reads. ADOM+ on a static network is the case that needs it: the consensus part of its
+dual state drifts linearly (a Jordan block at 1, excited by the run), while ``x`` converges at the
+next modulus, so the state rate is 1 and says nothing about ``dist_to_opt``. A modulus level ``rho``
+is passed over when the modes above it are *unobservable* in the metric: reorder the Schur form so
+they lead; their leading Schur vectors ``Q`` span their invariant subspace, and the metric is
+evaluated after one step from the warm state ``s_m`` and from ``s_m + eps Q c`` for four random
+unit ``c``. If ``C Q = 0`` for the linear read-out ``C`` the metric depends on (``x - x*``,
+``X - mean X``, the increment), every such evaluation equals the base one to round-off, and the
+modes are invisible at every later step, since ``J`` maps that subspace into itself. The test is a
+ratio: the largest change over ``eps`` must be below ``1e-6`` of the change along random directions
+of the whole state. The bisection is unchanged; a level is accepted when ``d`` lies in the faster
+modes' subspace *or* the slower modes are unobservable (both monotone in ``rho``).
+
 This is the rate at which the iterates converge to their limit: for exact
 methods the limit is ``x*`` (so it is the asymptotic rate of
 ``trace.dist_to_opt``); for DGD it is DGD's biased fixed point.
@@ -219,13 +233,15 @@ def _in_invariant_subspace(T, Z, d, select, tol) -> bool:
     return _tail_fraction(T, Z, d, select) <= tol
 
 
-def _excited_rate(J: np.ndarray, d: np.ndarray, tol: float) -> tuple[float, np.ndarray, float, float]:
+def _excited_rate(J: np.ndarray, d: np.ndarray, tol: float, unobservable=None) -> tuple[float, np.ndarray, float, float]:
     """Largest ``|lambda|`` among the eigenvalues of ``J`` whose modes ``d`` excites; and all eigenvalues.
 
     The smallest ``rho`` such that ``d`` lies in the invariant subspace of the eigenvalues
     with ``|lambda| <= rho`` is found by bisection over the distinct moduli (each test one
     Schur reordering). Working with invariant subspaces rather than eigenvectors keeps
-    defective (Jordan) and clustered eigenvalues well posed.
+    defective (Jordan) and clustered eigenvalues well posed. With ``unobservable`` (a test
+    ``(T, Z, mod, rho) -> bool``: are the modes above ``rho`` invisible to the metric?) a level is
+    also accepted when the modes above it cannot be seen.
     """
     T, Z = scipy.linalg.schur(J, output="real")
     # eigenvalues from the quasi-triangular form (2x2 blocks give conjugate pairs)
@@ -248,7 +264,9 @@ def _excited_rate(J: np.ndarray, d: np.ndarray, tol: float) -> tuple[float, np.n
     while hi - lo > 1:
         mid = (lo + hi) // 2
         rho = levels[mid]
-        if _in_invariant_subspace(T, Z, d, _select(T, mod, rho), tol):
+        if _in_invariant_subspace(T, Z, d, _select(T, mod, rho), tol) or (
+            unobservable is not None and unobservable(T, Z, mod, rho)
+        ):
             hi = mid
         else:
             lo = mid
@@ -320,7 +338,7 @@ def _select(T: np.ndarray, mod: np.ndarray, rho: float) -> np.ndarray:
 
 
 def exact_spectrum(algo, *, key=0, warmup: int = 2, tol: float = 1e-9, affine_tol: float = 1e-7,
-                   require_deterministic: bool = False) -> ExactSpectrum:  # fmt: skip
+                   require_deterministic: bool = False, observe: str | None = None) -> ExactSpectrum:  # fmt: skip
     """Iteration-matrix spectrum of ``algo`` on its (quadratic) problem; see the module docstring.
 
     Args:
@@ -330,6 +348,9 @@ def exact_spectrum(algo, *, key=0, warmup: int = 2, tol: float = 1e-9, affine_to
         tol: a mode counts as excited when ``d``'s component off the invariant subspace of the
             faster modes exceeds ``tol * ||d||``.
         affine_tol: maximal relative residual of the affine check.
+        observe: a recorded metric (e.g. ``"dist_to_opt"``): the rate is then the largest modulus
+            among the modes that are excited *and* seen by that metric (see the module docstring);
+            ``None`` (default) gives the rate of the state.
 
     Raises:
         ValueError: if the step is not affine in the state (non-quadratic problem), or, with
@@ -385,7 +406,8 @@ def exact_spectrum(algo, *, key=0, warmup: int = 2, tol: float = 1e-9, affine_to
     if not np.isfinite(J).all():
         raise ValueError(f"exact_rate: the iteration matrix of {algo.name!r} has non-finite entries")
     d = np.asarray(f_s, dtype=np.float64) - np.asarray(s, dtype=np.float64)
-    rate, eig, weight, next_mod = _excited_rate(J, d, tol)
+    unobservable = _Unobservable(algo, key, int(warmup), observe, d, tol) if observe is not None else None
+    rate, eig, weight, next_mod = _excited_rate(J, d, tol, unobservable)
     keep = np.abs(eig - 1.0) > 1e-6
     nonunit = float(np.max(np.abs(eig[keep]))) if keep.any() else 0.0
     Tb = zb = bw = bn = None
@@ -467,6 +489,126 @@ def _predicted_records(build, metrics, metric, treedef, inexact, shapes, params,
     return jax.vmap(one)(flats)
 
 
+def _spectral_part(Ts: np.ndarray, qs: np.ndarray, m: int, d: np.ndarray) -> np.ndarray:
+    """Coordinates in ``qs[:, :m]`` of ``d``'s part on the invariant subspace of the leading ``m``
+    Schur modes, along the invariant subspace of the others (``T11 X - X T22 = -T12``; then
+    ``Q1 X + Q2`` spans the latter). Equals ``Q1^T d`` when ``d`` has no part on the trailing modes
+    (conserved sums); differs when it has (a Jordan block at 1 that the run drifts along, ADOM+).
+    Falls back to ``Q1^T d`` when the two groups are too close to separate."""
+    y = qs.T @ d
+    if m == len(y):
+        return y
+    X = scipy.linalg.solve_sylvester(Ts[:m, :m], -Ts[m:, m:], -Ts[:m, m:])
+    if not np.isfinite(X).all() or np.abs(X).max() > 1e8:
+        return y[:m]
+    return y[:m] - X @ y[m:]
+
+
+class _WarmState:
+    """The warm state ``s_m`` split as :func:`_linearize` splits it: flat floating leaves and the rest."""
+
+    def __init__(self, algo, key, warmup: int):
+        s = _warm_state(algo.build, algo.params, key, int(warmup))
+        leaves, treedef, inexact = _partition(s)
+        self.treedef, self.inexact = treedef, inexact
+        self.shapes = tuple(tuple(np.shape(x)) for x, m in zip(leaves, inexact) if m)
+        self.others = tuple(x for x, m in zip(leaves, inexact) if not m)
+        self.dtype = np.result_type(*[np.asarray(x).dtype for x, m in zip(leaves, inexact) if m])
+        self.flat = np.concatenate([np.asarray(x, dtype=np.float64).ravel() for x, m in zip(leaves, inexact) if m])
+
+    def record_names(self, algo, key) -> set:
+        """The scalar fields the engine records after one step (the family's instant metrics and
+        the scalar ``Info`` fields), found by abstract evaluation."""
+        _, step = algo.build(algo.params)
+        _, k_step, _ = jax.random.split(key, 3)
+        state = _unflatten(jnp.asarray(self.flat, self.dtype), self.others, self.treedef, self.inexact, self.shapes)
+
+        def names(s):
+            s2, info = _step_at(step, k_step, s, 0)
+            rec = {}
+            if algo.metrics is not None and algo.metrics.instant is not None:
+                rec.update(algo.metrics.instant(algo.params, s2, info))
+            if hasattr(info, "_asdict"):
+                rec.update({k: v for k, v in info._asdict().items() if k != "cost"})
+            return rec
+
+        shapes = jax.eval_shape(names, state)
+        return {k for k, v in shapes.items() if len(v.shape) == 0}
+
+    def records(self, algo, key, metric: str, flats: np.ndarray) -> np.ndarray:
+        vals = _predicted_records(
+            algo.build, algo.metrics, metric, self.treedef, self.inexact, self.shapes,
+            algo.params, key, self.others, jnp.asarray(flats, dtype=self.dtype),
+        )  # fmt: skip
+        return np.asarray(vals, dtype=np.float64)
+
+
+class _Unobservable:
+    """``(T, Z, mod, rho) -> bool``: is ``metric`` blind to the run's modes of ``J = Z T Z^T`` above ``rho``?
+
+    The metric's read-out ``y`` of the state moves by ``C J^k d`` per step, so the part of the
+    increment ``d`` on the modes above ``rho`` is invisible when ``C`` vanishes on the smallest
+    invariant subspace containing it. With the Schur form reordered so those modes lead
+    (``T = [[T11, T12], [0, T22]]``), that part is ``Q1 z``, ``z = y1 - X y2`` with ``y = Q^T d`` and
+    ``T11 X - X T22 = -T12`` (``Q1 X + Q2`` spans the faster modes' subspace), and the subspace is
+    the Krylov space of ``T11`` at ``z``. The metric is evaluated after one step from ``s_m`` and
+    from ``s_m + eps Q1 v`` for each normalized Krylov vector ``v``; it is blind when the largest
+    change over ``eps`` is below ``RATIO`` of the change along four random directions of the whole state.
+    """
+
+    PROBES = 4
+    RATIO = 1e-6
+    MAX_KRYLOV = 256
+
+    def __init__(self, algo, key, warmup: int, metric: str, d: np.ndarray, tol: float):
+        self.algo, self.key, self.metric, self.d, self.tol = algo, key, metric, d, tol
+        self.warm = _WarmState(algo, key, warmup)
+        names = self.warm.record_names(algo, key)
+        if metric not in names:
+            raise ValueError(f"exact_spectrum: observe={metric!r} is not a scalar metric that algos.{algo.name} records; "
+                             f"pass one of {sorted(names)}")  # fmt: skip
+        base = self.warm.flat
+        self.eps = 1e-3 * max(float(np.linalg.norm(base)), 1.0)
+        probe = np.random.default_rng(0).standard_normal((self.PROBES, len(base)))
+        probe /= np.linalg.norm(probe, axis=1, keepdims=True)
+        vals = self._records(np.vstack([base[None, :], base + self.eps * probe]))
+        self.base = vals[0]
+        self.scale = float(np.max(np.abs(vals[1:] - vals[0]))) / self.eps
+
+    def _records(self, flats):
+        return self.warm.records(self.algo, self.key, self.metric, flats)
+
+    def __call__(self, T, Z, mod, rho) -> bool:
+        slow = _select_mask(T, ~(mod <= rho * (1.0 + _MERGE) + 1e-300))
+        m = int(slow.sum())
+        if m == 0:
+            return True
+        Ts, qs, _, _, mm, _, _, info = lapack.dtrsen(slow.astype(np.int32), T, Z, job="N")
+        if info != 0:
+            return False  # the level cannot be separated from the modes below it: treat as seen
+        m = int(mm)
+        if m < len(self.d):
+            X = scipy.linalg.solve_sylvester(Ts[:m, :m], -Ts[m:, m:], -Ts[:m, m:])
+            if not np.isfinite(X).all() or np.abs(X).max() > 1e8:
+                return False  # ill-separated levels: the projection is not reliable, treat as seen
+        z = _spectral_part(Ts, qs, m, self.d)
+        if np.linalg.norm(z) <= self.tol * np.linalg.norm(self.d):
+            return True  # those modes are not excited
+        if m > self.MAX_KRYLOV:
+            return False  # too many probes: count the modes as seen (the state's rate, as without observe)
+        vs, v = [], z
+        for _ in range(m):
+            v = v / np.linalg.norm(v)
+            vs.append(v)
+            v = Ts[:m, :m] @ v
+            if not np.linalg.norm(v) > 0:
+                break
+        dirs = np.asarray(vs) @ qs[:, :m].T
+        vals = self._records(self.warm.flat + self.eps * dirs)
+        change = float(np.max(np.abs(vals - self.base))) / self.eps
+        return bool(np.isfinite(change)) and change <= self.RATIO * self.scale
+
+
 class LinearModel:
     """The exact linear recursion a run of a linear method follows: ``s_k = s_inf + J^(k-m) e_m``.
 
@@ -484,13 +626,9 @@ class LinearModel:
 
     def __init__(self, algo, key, warmup: int, J: np.ndarray, d: np.ndarray, rate: float):
         self.algo, self.key, self.warmup, self.rate = algo, key, int(warmup), float(rate)
-        s = _warm_state(algo.build, algo.params, key, int(warmup))
-        leaves, treedef, inexact = _partition(s)
-        self._treedef, self._inexact = treedef, inexact
-        self._shapes = tuple(tuple(np.shape(x)) for x, m in zip(leaves, inexact) if m)
-        self._others = tuple(x for x, m in zip(leaves, inexact) if not m)
-        self._dtype = np.result_type(*[np.asarray(x).dtype for x, m in zip(leaves, inexact) if m])
-        flat = np.concatenate([np.asarray(x, dtype=np.float64).ravel() for x, m in zip(leaves, inexact) if m])
+        warm = _WarmState(algo, key, int(warmup))
+        self._warm = warm
+        flat = warm.flat
         T, Z = scipy.linalg.schur(J, output="real")
         eig = _schur_eigs(T)
         lead = _select_mask(T, np.abs(eig - 1.0) > 1e-6)
@@ -499,7 +637,7 @@ class LinearModel:
             raise np.linalg.LinAlgError(f"dtrsen failed to reorder the Schur form (info={info})")
         mm = int(mm)
         self._Q1, T11 = qs[:, :mm], np.array(Ts[:mm, :mm])
-        y0 = np.linalg.solve(T11 - np.eye(mm), self._Q1.T @ d)
+        y0 = np.linalg.solve(T11 - np.eye(mm), _spectral_part(Ts, qs, mm, d))
         # The solve is ill-conditioned on non-normal iteration matrices (cond(T11 - I) = 5.5e7 for
         # NIDS at kappa = 1000 on a 16-ring): the predicted limit then misses the run's by ~1e-8
         # relative, through its conserved components (iterating the method's own step from it
@@ -537,22 +675,12 @@ class LinearModel:
     def records(self, steps, metric: str) -> np.ndarray:
         """What a run records for ``metric`` after each of ``steps`` steps (each ``> warmup``), predicted."""
         k = np.asarray(steps, dtype=np.int64)
-        prev = self.states(k - 1)
-        vals = _predicted_records(
-            self.algo.build, self.algo.metrics, metric, self._treedef, self._inexact, self._shapes,
-            self.algo.params, self.key, self._others, jnp.asarray(prev, dtype=self._dtype),
-        )  # fmt: skip
-        return np.asarray(vals, dtype=np.float64)
+        return self._warm.records(self.algo, self.key, metric, self.states(k - 1))
 
     def floor(self, metric: str) -> float:
         """The metric at the predicted limit: the model's accuracy floor (0 for an exact limit)."""
         if metric not in self._floors:
-            flat = jnp.asarray(self._s_inf[None, :], dtype=self._dtype)
-            val = _predicted_records(
-                self.algo.build, self.algo.metrics, metric, self._treedef, self._inexact, self._shapes,
-                self.algo.params, self.key, self._others, flat,
-            )  # fmt: skip
-            self._floors[metric] = abs(float(np.asarray(val)[0]))
+            self._floors[metric] = abs(float(self._warm.records(self.algo, self.key, metric, self._s_inf[None, :])[0]))
         return self._floors[metric]
 
     def shape(self, steps, metric: str, margin: float = 1e4) -> np.ndarray:
