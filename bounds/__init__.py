@@ -48,7 +48,7 @@ from bounds.online.dual_averaging import (
     optimistic_dual_averaging_order,
     tuned_dual_averaging,
 )
-from bounds.bandits.collab import collab_group_regret, log_growth_check
+from bounds.bandits.collab import anchored_regret, collab_group_regret, log_growth_check
 from bounds.bandits.linear import (
     communication_lower_bound,
     disbe_lucb_communication,
@@ -120,6 +120,7 @@ __all__ = [
     "dislinucb_syncs",
     "scaling_check",
     "collab_group_regret",
+    "anchored_regret",
     "log_growth_check",
     # decentralized stochastic bilevel (issue 10)
     "dsbo_rate",

@@ -22,6 +22,15 @@ figure's unaware regret grew like ``T^0.39`` over its last decade.
 
 Each recommendation is one message carrying one arm index, ``ceil(log2 K)`` bits, counted in
 ``bits_up`` (sent by an agent; there is no server, so ``bits_down`` is 0).
+
+Anchored agents. An agent whose sticky set holds a best arm of its bandit always has that arm
+active, and then UCB's counting argument bounds its pulls of every worse arm on the run's own
+confidence event (:func:`bounds.anchored_regret`). The kernel records, besides the family's regret
+(:data:`problems.bandits.mab_metrics`), ``anchored_regret`` (the pseudo-regret of the anchored
+agents) and ``ucb_event_misses``: the number of (anchored agent, step) pairs at which that event
+failed, i.e. the pulled worse arm's mean estimate exceeded its mean by more than its radius
+``sqrt(alpha log(t + offset) / T_k)``, or the sticky best arm's fell below its mean by more than its
+radius (each checked only where that arm has been pulled before).
 """
 
 from __future__ import annotations
@@ -30,12 +39,14 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from algos.bandits._common import BanditCost, MABInfo
+from algos.bandits._common import BanditCost, log_time
 from algos.bandits.ucb import ucb_scores
-from problems.bandits import sample_rewards
+from problems._metrics import Metrics
+from problems.bandits import mab_metrics, sample_rewards
 
-__all__ = ["IEState", "build", "finite", "phase_end"]
+__all__ = ["IEState", "IEInfo", "build", "finite", "phase_end", "anchors", "IE_METRICS"]
 
 
 class IEState(NamedTuple):
@@ -47,6 +58,35 @@ class IEState(NamedTuple):
     blocked_until: jax.Array  # (N, N) int: agent i asks j again only from phase blocked_until[i, j] on
     last_rec: jax.Array  # (N,) int: arm recommended at the last phase end (-1: none)
     last_src: jax.Array  # (N,) int: who recommended it (-1: none)
+
+
+class IEInfo(NamedTuple):
+    arms: jax.Array  # (N,) int: arm pulled by each agent
+    rewards: jax.Array  # (N,) observed rewards
+    event_miss: jax.Array  # (N,) bool: the anchored agent's confidence event failed at this step
+    cost: BanditCost
+
+
+def anchors(problem, active0) -> np.ndarray:
+    """(N,) int: a best arm of agent ``i``'s bandit in its sticky set (the first), or -1 when none is."""
+    gaps = np.asarray(problem.gaps)[np.asarray(problem.assignment)]  # (N, K)
+    sticky = np.asarray(active0)[:, :-2]
+    best = np.take_along_axis(gaps, sticky, axis=1) == 0.0
+    return np.where(best.any(axis=1), np.take_along_axis(sticky, np.argmax(best, axis=1)[:, None], axis=1)[:, 0], -1)
+
+
+def _ie_accumulate(params, state, info, t):
+    rec = mab_metrics.accumulate(params, state, info, t)
+    p = params["problem"]
+    anchored = params["anchor"] >= 0
+    gaps = p.gaps[p.assignment, info.arms]
+    rec["anchored_regret"] = jnp.sum(jnp.where(anchored, gaps, 0.0))
+    rec["ucb_event_misses"] = jnp.sum(info.event_miss.astype(gaps.dtype))
+    return rec
+
+
+#: The kernel's recorder: the family's regret plus the anchored agents' regret and event misses.
+IE_METRICS = Metrics(accumulate=_ie_accumulate, primary=None)
 
 
 def phase_end(t, phase):
@@ -63,6 +103,7 @@ def build(params):
     S = A - 2
     dtype = p.means.dtype
     bits = params["index_bits"]
+    anchor = params["anchor"]
     rows = jnp.arange(N)
 
     def init(key):
@@ -78,6 +119,16 @@ def build(params):
         s_act = jnp.take_along_axis(scores, state.active, axis=1)
         arms = state.active[rows, jnp.argmax(s_act, axis=1)]
         rewards = sample_rewards(p, k_pull, arms)
+        # the anchored agents' confidence event at this step (counts and sums before the pull)
+        mu = p.means[p.assignment]  # (N, K)
+        safe = jnp.maximum(state.counts, 1.0)
+        est = state.sums / safe
+        rad = jnp.sqrt(alpha * log_time(t, offset) / safe)
+        a = jnp.maximum(anchor, 0)
+        worse = p.gaps[p.assignment, arms] > 0
+        pulled_high = (state.counts[rows, arms] > 0) & worse & (est[rows, arms] > mu[rows, arms] + rad[rows, arms])
+        best_low = (state.counts[rows, a] > 0) & (est[rows, a] < mu[rows, a] - rad[rows, a])
+        event_miss = (anchor >= 0) & (pulled_high | best_low)
         hot = jax.nn.one_hot(arms, K, dtype=dtype)
         counts = state.counts + hot
         sums = state.sums + hot * rewards[:, None]
@@ -120,7 +171,7 @@ def build(params):
         asked = (end & has).astype(dtype)
         cost = BanditCost(arm_pulls=jnp.ones(N, dtype), messages=asked, bits_up=asked * bits,
                           comm_rounds=end.astype(dtype))  # fmt: skip
-        return new, MABInfo(arms=arms, rewards=rewards, cost=cost)
+        return new, IEInfo(arms=arms, rewards=rewards, event_miss=event_miss, cost=cost)
 
     return init, step
 

@@ -35,7 +35,6 @@ from algos._core import make_algorithm
 from algos.bandits import _insert_eliminate as ie
 from algos.bandits._common import check_mab, check_positive, index_bits
 from algos.bandits.gosine import ALPHA, TIME_OFFSET
-from problems.bandits import mab_metrics
 
 __all__ = ["collab_ucb", "group_sticky", "SCENARIOS"]
 
@@ -86,5 +85,6 @@ def collab_ucb(problem, *, scenario: str = "unaware", alpha: float = ALPHA, time
         "problem": problem, "alpha": alpha, "time_offset": time_offset, "ask": ask,
         "active0": jnp.asarray(active0, jnp.int32), "block": block, "index_bits": index_bits(K),
     }  # fmt: skip
+    params["anchor"] = jnp.asarray(ie.anchors(problem, params["active0"]), jnp.int32)
     hp = {"alpha": alpha, "time_offset": time_offset, "sticky": S, "phase_exponent": 3, "scenario": scenario}
-    return make_algorithm(ie.build, params, mab_metrics, "collab_ucb", hparams=hp, finite=ie.finite)
+    return make_algorithm(ie.build, params, ie.IE_METRICS, "collab_ucb", hparams=hp, finite=ie.finite)

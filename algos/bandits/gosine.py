@@ -33,7 +33,6 @@ import numpy as np
 from algos._core import make_algorithm
 from algos.bandits import _insert_eliminate as ie
 from algos.bandits._common import check_mab, check_positive, index_bits
-from problems.bandits import mab_metrics
 
 __all__ = ["gosine", "gosine_sticky"]
 
@@ -60,7 +59,8 @@ def gosine(problem, *, alpha: float = ALPHA, time_offset: float = TIME_OFFSET):
 
     Returns:
         An :class:`algos.Algorithm`; trace fields ``regret``, ``agent_regret``, ``realized_regret``,
-        ``arm_pulls``, ``messages``, ``bits_up``, ``bits_down`` (0), ``comm_rounds``.
+        ``arm_pulls``, ``messages``, ``bits_up``, ``bits_down`` (0), ``comm_rounds``, and the anchored
+        agents' ``anchored_regret`` and ``ucb_event_misses`` (:mod:`algos.bandits._insert_eliminate`).
     """
     check_mab(problem, "gosine")
     alpha = check_positive(alpha, "alpha", "gosine")
@@ -72,5 +72,6 @@ def gosine(problem, *, alpha: float = ALPHA, time_offset: float = TIME_OFFSET):
         "problem": problem, "alpha": alpha, "time_offset": time_offset, "ask": problem.G,
         "active0": jnp.asarray(gosine_sticky(N, K), jnp.int32), "block": False, "index_bits": index_bits(K),
     }  # fmt: skip
+    params["anchor"] = jnp.asarray(ie.anchors(problem, params["active0"]), jnp.int32)
     hp = {"alpha": alpha, "time_offset": time_offset, "sticky": math.ceil(K / N), "phase_exponent": 3}
-    return make_algorithm(ie.build, params, mab_metrics, "gosine", hparams=hp, finite=ie.finite)
+    return make_algorithm(ie.build, params, ie.IE_METRICS, "gosine", hparams=hp, finite=ie.finite)

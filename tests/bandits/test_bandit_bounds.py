@@ -50,3 +50,89 @@ def test_dislinucb_sync_bound_fails_a_run_that_syncs_too_often():
         bounds.compare(tr, b, algo=loose)
     with pytest.raises(TypeError, match="algos.dislinucb"):
         bounds.dislinucb_syncs(algos.linucb(p))
+
+
+# ----------------------------------------------------------------- anchored agents of insert-eliminate
+MEANS = np.array([[0.9, 0.5, 0.4, 0.3, 0.2, 0.1, 0.35, 0.15]])
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), K=st.integers(2, 7), alpha=st.floats(0.05, 8.0), c=st.sampled_from([0.0, 1.0, 3.0]))
+def test_ucb_counting_lemma_pathwise(seed, K, alpha, c):
+    """The lemma behind bounds.anchored_regret, on a NumPy UCB whose active set changes at random but
+    always holds the best arm: on every prefix where the confidence event held, each worse arm's pulls
+    are at most 1 + 4 alpha log(t + c) / Delta^2. Small alpha makes the event fail, so both branches run."""
+    rng = np.random.default_rng(seed)
+    mu = rng.uniform(0.0, 1.0, K)
+    mu[0] = min(1.0, mu.max() + rng.uniform(0.01, 0.3))  # arm 0 is the best, always active
+    gap = mu[0] - mu
+    n, s = np.zeros(K), np.zeros(K)
+    active = np.ones(K, bool)
+    event = True
+    for t in range(600):
+        if t % 50 == 0:
+            active = rng.random(K) < 0.6
+            active[0] = True
+        safe = np.maximum(n, 1)
+        rad = np.sqrt(alpha * np.log(max(t + c, 1.0)) / safe)
+        idx = np.where(n > 0, s / safe + rad, np.inf)
+        k = int(np.argmax(np.where(active, idx, -np.inf)))
+        if n[k] > 0 and gap[k] > 0 and s[k] / n[k] > mu[k] + rad[k]:
+            event = False
+        if n[0] > 0 and s[0] / n[0] < mu[0] - rad[0]:
+            event = False
+        n[k] += 1
+        s[k] += float(rng.random() < mu[k])
+        if event:
+            worse = gap > 0
+            assert np.all(n[worse] <= 1 + 4 * alpha * np.log(max(t + c, 1.0)) / gap[worse] ** 2 + 1e-9)
+
+
+@pytest.mark.parametrize("method", ["gosine", "collab_unaware", "collab_partial"])
+def test_anchored_regret_holds_run_by_run(method):
+    if method == "gosine":
+        algo = algos.gosine(bandits.heterogeneous_mab(4, 1, 8, 0, means=MEANS, r=1))
+    else:
+        p = bandits.heterogeneous_mab(8, 2, 6, 1, gap=0.3, r=2)
+        algo = algos.collab_ucb(p, scenario=method.split("_")[1])
+    b = bounds.anchored_regret(algo)
+    assert b.kind == "explicit" and b.params["anchored_agents"] >= 1
+    _, tr = jax.vmap(lambda k: algos.run(algo, k, 8000, record_every=100))(jax.random.split(jax.random.key(0), 3))
+    assert np.all(np.asarray(tr.ucb_event_misses) == 0)
+    rep = bounds.compare(tr, b, algo=algo)
+    assert rep.all_hold is True, str(rep)
+    assert min(r.worst_ratio for r in rep) > 0.1  # not vacuous
+    # the anchored agents' regret is part of the group regret
+    assert np.all(np.asarray(tr.anchored_regret) <= np.asarray(tr.regret) + 1e-9)
+
+
+def test_anchored_regret_fails_a_run_that_explores_more():
+    """alpha = 256 pulls each worse arm about 64 times as often as alpha = 4; judged against the
+    alpha = 4 bound (which allows 4 times the alpha = 4 exploration) it is a FINDING."""
+    p = bandits.heterogeneous_mab(4, 1, 8, 0, means=MEANS, r=1)
+    b = bounds.anchored_regret(algos.gosine(p))
+    _, tr = algos.run(algos.gosine(p, alpha=256.0), 0, 10000, record_every=100)
+    assert float(tr.ucb_event_misses[-1]) == 0
+    rep = bounds.compare(tr, b)
+    assert rep.holds is False and "FINDING" in rep.message, str(rep)
+
+
+def test_anchored_regret_says_nothing_after_the_event_fails():
+    """With alpha = 0.01 the confidence radius is tiny and the event fails early: from the first
+    miss on the envelope is +inf, and a run whose event fails before its first record is not judged."""
+    p = bandits.heterogeneous_mab(4, 1, 8, 0, means=MEANS, r=1)
+    algo = algos.gosine(p, alpha=0.01)
+    _, tr = algos.run(algo, 0, 2000, record_every=100)
+    misses = np.asarray(tr.ucb_event_misses)
+    assert misses[1] > 0  # failed within the first 100 steps
+    b = bounds.anchored_regret(algo)
+    env = b.curve(np.asarray(tr.steps, float), 0.0, data={"ucb_event_misses": misses})
+    assert env[0] == 0.0 and np.all(np.isinf(env[1:]))
+    rep = bounds.compare(tr, b, algo=algo)
+    assert rep.holds is None and "not judged" in rep.message, str(rep)
+
+
+def test_anchored_regret_refuses_other_methods():
+    p = bandits.heterogeneous_mab(4, 1, 8, 0, means=MEANS, r=1)
+    with pytest.raises(TypeError, match="gosine.*collab_ucb"):
+        bounds.anchored_regret(algos.ucb(p))
