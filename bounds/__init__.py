@@ -54,8 +54,9 @@ from bounds.bandits.linear import (
     disbe_lucb_communication,
     disbe_lucb_regret,
     dislinucb_communication,
-    dislinucb_syncs,
     dislinucb_regret,
+    dislinucb_syncs,
+    elimination_regret,
     scaling_check,
 )
 from bounds.bandits.linucb import linucb
@@ -118,6 +119,7 @@ __all__ = [
     "dislinucb_regret",
     "dislinucb_communication",
     "dislinucb_syncs",
+    "elimination_regret",
     "scaling_check",
     "collab_group_regret",
     "anchored_regret",

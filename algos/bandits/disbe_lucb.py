@@ -32,7 +32,16 @@ not in that list is **our design**:
 
 No communication after the last batch. Diagnostics: ``best_kept`` (fraction of contexts whose best
 action survives at agent 0). Matching bounds: :mod:`bounds.bandits.linear` (orders; the lower bound
-``Omega(d N)`` bits).
+``Omega(d N)`` bits), and the explicit elimination bound :func:`bounds.elimination_regret`.
+
+Elimination certificates (recorded for that bound). At a batch end, the confidence event of an
+agent is that ``|<theta_hat - theta*, x> | <= w(x)`` for every action ``x`` it still keeps (checked
+with the instance's ``theta*``). On it, a kept best action survives, and a surviving ``x`` has
+``<theta*, x*> - <theta*, x> <= 2 w(x) + 2 w(x*) <= 4 max_{x' kept} w(x')`` (elimination rule,
+derived in :mod:`bounds.bandits.linear`). The state carries that per-context gap certificate
+(before the first batch end: the context's largest gap, a fact of the instance). Recorded:
+``elimination_gap_bound`` (the sum over steps and agents of the certificate of the context drawn)
+and ``elimination_event_misses`` (agents whose event failed at a batch end).
 """
 
 from __future__ import annotations
@@ -47,9 +56,10 @@ import numpy as np
 from algos._core import make_algorithm
 from algos.bandits._common import BanditCost, check_linear, check_positive
 from problems import mixing
+from problems._metrics import Metrics
 from problems.bandits import linear_metrics, linear_rewards
 
-__all__ = ["disbe_lucb", "decbe_lucb", "batch_grid", "quantize", "BEState", "BEInfo", "quant_bits"]
+__all__ = ["disbe_lucb", "decbe_lucb", "batch_grid", "quantize", "BEState", "BEInfo", "quant_bits", "BE_METRICS"]
 
 
 def batch_grid(horizon: int, n_agents: int, dim: int) -> np.ndarray:
@@ -85,6 +95,7 @@ class BEState(NamedTuple):
     mask: jax.Array  # (C, K) bool surviving actions (DisBE), or (N, C, K) per agent (DecBE)
     u: jax.Array  # (N, d) sum of x r in the current batch
     batch: jax.Array  # () int index of the current batch
+    gap_cert: jax.Array  # (C,) (DisBE) or (N, C) (DecBE): certified largest gap of a kept action
 
 
 class BEInfo(NamedTuple):
@@ -93,6 +104,8 @@ class BEInfo(NamedTuple):
     rewards: jax.Array
     best_kept: jax.Array  # () fraction of contexts whose best action survives (agent 0)
     mask_disagreement: jax.Array  # () fraction of mask entries where agents differ from agent 0 (DecBE)
+    gap_cert: jax.Array  # (N,) the certificate of each agent's drawn context at this step
+    event_miss: jax.Array  # (N,) the agent's confidence event failed at this step's batch end
     cost: BanditCost
 
 
@@ -102,11 +115,26 @@ def _design(actions, mask):
     return jnp.einsum("ck,ckd,cke->de", w, actions, actions) / actions.shape[0]
 
 
-def _eliminate(actions, mask, theta_hat, Linv, beta):
+def _eliminate(actions, mask, theta_hat, Linv, beta, theta):
+    """``(new mask, gap certificate (C,), event held)`` (see the module docstring)."""
     est = actions @ theta_hat  # (C, K)
     w = beta * jnp.sqrt(jnp.maximum(jnp.einsum("ckd,de,cke->ck", actions, Linv, actions), 0.0))
     lcb = jnp.max(jnp.where(mask, est - w, -jnp.inf), axis=1)
-    return mask & (est + w >= lcb[:, None])
+    new = mask & (est + w >= lcb[:, None])
+    ok = jnp.all(jnp.where(mask, jnp.abs(est - actions @ theta) <= w, True))
+    cert = 4.0 * jnp.max(jnp.where(new, w, 0.0), axis=1)
+    return new, cert, ok
+
+
+def be_accumulate(params, state, info, t):
+    rec = linear_metrics.accumulate(params, state, info, t)
+    rec["elimination_gap_bound"] = jnp.sum(info.gap_cert)
+    rec["elimination_event_misses"] = jnp.sum(info.event_miss.astype(info.gap_cert.dtype))
+    return rec
+
+
+#: DisBE/DecBE's recorder: the family's regret plus the elimination certificates.
+BE_METRICS = Metrics(accumulate=be_accumulate, primary=None)
 
 
 def _build(params):
@@ -121,10 +149,13 @@ def _build(params):
     best = jnp.argmax(p.values, axis=1)
     del S
 
+    cert0 = jnp.max(p.values, axis=1) - jnp.min(p.values, axis=1)  # a context's largest gap
+
     def init(key):
         del key
         m = jnp.ones((C, K), bool)
-        return BEState(mask=jnp.broadcast_to(m, (N, C, K)) if decentral else m, u=jnp.zeros((N, d), dtype), batch=jnp.zeros((), jnp.int32))
+        return BEState(mask=jnp.broadcast_to(m, (N, C, K)) if decentral else m, u=jnp.zeros((N, d), dtype),
+                       batch=jnp.zeros((), jnp.int32), gap_cert=jnp.broadcast_to(cert0, (N, C)) if decentral else cert0)  # fmt: skip
 
     def step(key, state, t):
         k_ctx, k_a, k_r = jax.random.split(key, 3)
@@ -139,8 +170,10 @@ def _build(params):
         n_m = (ends[m_idx] - prev_end).astype(dtype)
         end = ((t + 1) == ends[m_idx]) & (m_idx < B - 1)
 
+        cert_now = state.gap_cert[jnp.arange(N), c] if decentral else state.gap_cert[c]  # (N,)
+
         def at_end(args):
-            mask, u = args
+            mask, u, _, _ = args
             bound = 1.0 + 5.0 * p.sigma / jnp.sqrt(n_m)
             q = quantize(u / n_m, bound, bits)  # (N, d) uploads
             if decentral:
@@ -149,17 +182,20 @@ def _build(params):
                 Lam = lam * eye + N * n_m * Sig
                 Linv = jnp.linalg.inv(Lam)
                 th = jnp.einsum("nde,ne->nd", Linv, N * n_m * y)
-                new_mask = jax.vmap(lambda mk, th_, Li: _eliminate(p.actions, mk, th_, Li, beta))(mask, th, Linv)
+                new_mask, cert, ok = jax.vmap(lambda mk, th_, Li: _eliminate(p.actions, mk, th_, Li, beta, p.theta))(mask, th, Linv)
             else:
                 ubar = quantize(jnp.mean(q, axis=0), bound, bits)  # the server's broadcast
                 Lam = lam * eye + N * n_m * _design(p.actions, mask)
                 Linv = jnp.linalg.inv(Lam)
-                new_mask = _eliminate(p.actions, mask, Linv @ (N * n_m * ubar), Linv, beta)
-            return new_mask, jnp.zeros_like(u)
+                new_mask, cert, ok = _eliminate(p.actions, mask, Linv @ (N * n_m * ubar), Linv, beta, p.theta)
+                ok = jnp.broadcast_to(ok, (N,))
+            return new_mask, jnp.zeros_like(u), cert, ~ok
 
-        mask, u = jax.lax.cond(end, at_end, lambda args: args, (state.mask, u))
+        mask, u, gap_cert, miss = jax.lax.cond(end, at_end, lambda args: args,
+                                               (state.mask, u, state.gap_cert, jnp.zeros((N,), bool)))
         last = (t + 1) == ends[m_idx]
-        new = BEState(mask=mask, u=jnp.where(last, jnp.zeros_like(u), u), batch=(m_idx + last.astype(jnp.int32)).astype(jnp.int32))
+        new = BEState(mask=mask, u=jnp.where(last, jnp.zeros_like(u), u), batch=(m_idx + last.astype(jnp.int32)).astype(jnp.int32),
+                      gap_cert=gap_cert)
         m0 = mask[0] if decentral else mask
         best_kept = jnp.mean(m0[jnp.arange(C), best].astype(dtype))
         disagree = jnp.mean((mask != mask[0:1]).astype(dtype)) if decentral else jnp.zeros((), dtype)
@@ -171,7 +207,8 @@ def _build(params):
         else:
             cost = BanditCost(arm_pulls=jnp.ones(N, dtype), messages=e * 2.0 * N, bits_up=e * N * d * bits,
                               bits_down=e * N * d * bits, comm_rounds=e)  # fmt: skip
-        return new, BEInfo(contexts=c, arms=a, rewards=r, best_kept=best_kept, mask_disagreement=disagree, cost=cost)
+        return new, BEInfo(contexts=c, arms=a, rewards=r, best_kept=best_kept, mask_disagreement=disagree,
+                           gap_cert=cert_now, event_miss=miss, cost=cost)
 
     return init, step
 
@@ -214,7 +251,7 @@ def disbe_lucb(problem, *, horizon: int, lam: float = 1.0, delta: float = 0.01, 
     """
     params, hp = _common(problem, "disbe_lucb", horizon, lam, delta, S, beta, bits)
     params.update(W=None, rounds=0, edges2=0.0)
-    return make_algorithm(_build, params, linear_metrics, "disbe_lucb", hparams=hp)
+    return make_algorithm(_build, params, BE_METRICS, "disbe_lucb", hparams=hp)
 
 
 def decbe_lucb(problem, W, *, horizon: int, rounds: int | None = None, lam: float = 1.0, delta: float = 0.01, S: float = 1.0,
@@ -245,4 +282,4 @@ def decbe_lucb(problem, W, *, horizon: int, rounds: int | None = None, lam: floa
     edges2 = float(np.count_nonzero((Wd != 0) & ~np.eye(N, dtype=bool)))  # directed links: messages per round
     params.update(W=jnp.asarray(Wd, problem.actions.dtype), rounds=rounds, edges2=edges2)
     hp.update(rounds=rounds, slem=s)
-    return make_algorithm(_build, params, linear_metrics, "decbe_lucb", hparams=hp)
+    return make_algorithm(_build, params, BE_METRICS, "decbe_lucb", hparams=hp)

@@ -21,6 +21,20 @@ than ``D / a``, which in total rises by at most ``L_k = log(det V_k / lam^d) <= 
 ``a = sqrt(k D / L_k)``: ``syncs_k <= 2 sqrt(k L_k / D)``. Every sync costs each agent
 ``64 (d^2 + d)`` bits up and down, so the bits follow. (This is the counting argument of the DisLinUCB
 analysis as far as it can be rebuilt; the paper's own constants are NOT FOUND.)
+
+Explicit, pathwise and data-dependent (derived here): :func:`elimination_regret`, for DisBE-LUCB and
+DecBE-LUCB (our elimination rule, ``algos/bandits/disbe_lucb.py``). At a batch end an agent keeps ``x``
+of context ``c`` iff ``e(x) + w(x) >= max_{x' kept} e(x') - w(x')``, with ``e = <theta_hat, .>``. Its
+confidence event is ``|e(x) - <theta*, x>| <= w(x)`` on every action it kept before the batch end. On
+it: (i) a kept best action ``x*`` survives, since ``e(x*) + w(x*) >= <theta*, x*> >= <theta*, x'> >=
+e(x') - w(x')``; (ii) a surviving ``x`` has ``<theta*, x> + 2 w(x) >= e(x) + w(x) >= e(x*) - w(x*) >=
+<theta*, x*> - 2 w(x*)``, so its gap is at most ``2 w(x) + 2 w(x*) <= 4 max_{x' surviving} w(x')``, the
+context's certificate. Before the first batch end the certificate is the context's largest gap. By
+induction over batches, as long as no event has failed, every action played at step ``t`` by agent
+``i`` in context ``c`` has gap at most the certificate in force, so ``regret_k <= sum_{t < k} sum_i
+cert_t(c_{i,t})``: the run's own ``elimination_gap_bound``. From the first failed event on
+(``elimination_event_misses > 0``) the statement says nothing (envelope ``+inf``). This checks the
+elimination rule's guarantee on each run, not the paper's ``sqrt(d N T)`` rate (an order, above).
 """
 
 from __future__ import annotations
@@ -33,6 +47,7 @@ from bounds._check import Bound
 
 __all__ = [
     "dislinucb_syncs",
+    "elimination_regret",
     "disbe_lucb_regret",
     "disbe_lucb_communication",
     "communication_lower_bound",
@@ -110,6 +125,31 @@ def dislinucb_syncs(algo) -> Bound:
         source=("ratebench derivation (math-verified, tests/bandits/test_bandit_bounds.py): epochs of length >= a number "
                 "at most k/a, shorter ones each raise log det V_sync by > D/a; log det V_k/lam^d <= d log(1 + N k X^2/(d lam))"),
         notes="bits_up = bits_down = N * 64 (d^2 + d) * comm_rounds",
+    )  # fmt: skip
+
+
+def elimination_regret(algo) -> Bound:
+    """Explicit, on the run's confidence events: ``regret_k <= elimination_gap_bound_k`` for
+    :func:`algos.disbe_lucb` and :func:`algos.decbe_lucb` (module docstring), judged run by run."""
+    name = getattr(algo, "name", None)
+    if name not in ("disbe_lucb", "decbe_lucb"):
+        raise TypeError("bounds.elimination_regret takes the run's algorithm from algos.disbe_lucb(...) or "
+                        f"algos.decbe_lucb(...), got {name or type(algo).__name__!r}")  # fmt: skip
+
+    def envelope(k, ref, data):
+        del k, ref
+        cert = np.asarray(data["elimination_gap_bound"], dtype=np.float64)
+        return np.where(np.asarray(data["elimination_event_misses"]) > 0, np.inf, cert)
+
+    beta = float(algo.hparams["beta"])
+    return Bound(
+        name="elimination_regret", kind="explicit", method=name, metric="regret", envelope=envelope,
+        envelope_uses=("elimination_gap_bound", "elimination_event_misses"), constant=4.0,
+        hparams={"beta": beta}, conditions={"beta > 0": beta > 0},
+        source=("ratebench derivation (bounds/bandits/linear.py; tests/bandits/test_bandit_bounds.py): on each batch's "
+                "confidence event a surviving action's gap is at most 4 max_kept w; the regret is at most the run's "
+                "summed certificates"),
+        notes="+inf (not judged) from the first failed confidence event on",
     )  # fmt: skip
 
 
