@@ -750,10 +750,6 @@ def _judge_mean(bound, V, steps, diverged) -> Report:
     worst = float(np.max(m / np.where(env > 0, env, np.inf)))
     msg = f"mean over {B} runs, z = {z:.2f} (family-wise false-alarm <= {CONFIDENCE:g} under the CLT)"
     first = None
-    if not bad.any() and not np.isfinite(env[1:]).any() and env.size > 1:
-        # the statement says nothing at any recorded step after the reference (e.g. the event it is
-        # conditioned on failed on this run): not a verdict
-        return None, 0, None, None, "not judged: the envelope is +inf (vacuous) at every recorded step after the reference"
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
         first = int(steps[i0 + j])
