@@ -29,6 +29,7 @@ from bounds._instance import instance
 from bounds.consensus.gossip import chebyshev_gossip, gossip, heavy_ball_gossip
 from bounds.consensus.time_varying import gossip_product
 from bounds.convex.async_tv import adom_plus, dadao
+from bounds.convex.dadao_moments import dadao_second_moment
 from bounds.convex.dgd import dgd, dgd_bias
 from bounds.convex.dsgd import dsgd, dsgd_expectation
 from bounds.convex.exact import ExactSpectrum, exact_rate, exact_spectrum
@@ -98,6 +99,7 @@ __all__ = [
     "gossip_product",
     "dadao",
     "adom_plus",
+    "dadao_second_moment",
     "pep",
     # games
     "stackelberg_exp3",
