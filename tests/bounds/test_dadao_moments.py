@@ -15,7 +15,7 @@ from problems import convex, graphs
 jax.config.update("jax_enable_x64", True)
 
 P = convex.quadratic(4, 2, L=5.0, mu=1.0, key=0)
-B, K, EVERY = 2000, 300, 30
+B, K, EVERY = 1000, 300, 30
 
 
 def _mc(algo):
