@@ -6,6 +6,9 @@
 * ``run`` computes a figure and writes ``NAME.png`` and ``NAME.json`` into the output folder
   (``paper_figures/``, the committed gallery; ``paper_figures/quick/``, git-ignored, with ``--quick``);
   the exit code is 1 when a checked claim fails.
+* ``all`` runs every figure; a figure that stops with an error is reported and skipped (its
+  previous pair is untouched) and the others still run; exit code 2 when one stopped, else 1 when a
+  claim failed, else 0.
 * ``plot`` redraws ``NAME.png`` from ``NAME.json`` without recomputing (figures registered with ``plot=``).
 * ``report`` writes ``index.html`` into the output folder: every figure, its paper, each claim with
   its status and details, the configuration and the provenance (commit, command, backend).
@@ -336,9 +339,24 @@ def _main(argv) -> int:
         report(quick=args.quick, out_dir=args.out)
         return 0
     out = check_out_dir(resolve_out(args.out, args.quick))  # checked once, before the first figure
-    failed = [n for n in load_figures() if not run_figure(n, quick=args.quick, out_dir=out, argv=argv)]
+    failed, crashed = [], []
+    for n in list(load_figures()):
+        # one figure's error must not cost the others: report it, keep going, exit non-zero at the end
+        try:
+            if not run_figure(n, quick=args.quick, out_dir=out, argv=argv):
+                failed.append(n)
+        except Exception as e:  # KeyboardInterrupt is not an Exception: Ctrl-C still stops the whole run
+            if not isinstance(e, CliError):
+                traceback.print_exc()
+            print(f"== {n}: ERROR, no result written for it ({type(e).__name__}: {e}); continuing with the next figure",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            crashed.append(n)
     if failed:
         print(f"claims failed in: {', '.join(failed)}", file=sys.stderr)
+    if crashed:
+        print(f"figures that stopped with an error (no new result; rerun each with `python -m reproduce run NAME`): "
+              f"{', '.join(crashed)}", file=sys.stderr)  # fmt: skip
+        return 2
     return 1 if failed else 0
 
 

@@ -253,3 +253,27 @@ def test_a_failing_plot_keeps_the_computed_result_and_the_old_pair(tmp_path, fak
     assert cli.main(["plot", "test-fake", "--out", str(tmp_path), "--json", str(kept)]) == 0
     png, js = _pair(tmp_path, "test-fake")
     assert js["data"]["token"] == "b" and js["png_sha256"] == _io.sha256(png)
+
+
+def test_all_keeps_going_after_a_figure_that_raises(tmp_path, fake_figures, monkeypatch, capsys):
+    """``reproduce all``: a figure whose computation raises is reported, the others still run and
+    write their pairs, and the exit code is 2 (found when collab-mab stopped the quick gallery)."""
+    def boom(quick=False, progress=lambda m: None):
+        raise ValueError("compute bug")
+
+    monkeypatch.setattr(cli, "FIGURE_MODULES", ())
+    for name in list(cli.REGISTRY):
+        if name not in fake_figures.FIGURES:
+            monkeypatch.delitem(cli.REGISTRY, name)
+    Fig = cli.REGISTRY["test-fake"].__class__
+    monkeypatch.setitem(cli.REGISTRY, "test-aaa-broken", Fig("test-aaa-broken", "Broken 2001", ("c",), boom))
+    old_style = cli.REGISTRY.pop("test-old-style")  # re-inserted after the broken one (dicts keep insertion order)
+    monkeypatch.setitem(cli.REGISTRY, "test-old-style", old_style)
+    order = list(cli.REGISTRY)
+    assert order.index("test-aaa-broken") < len(order) - 1  # a figure runs after the broken one
+    assert cli.main(["all", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "ValueError: compute bug" in err and "test-aaa-broken: ERROR" in err
+    assert "figures that stopped with an error" in err.splitlines()[-1]
+    assert (tmp_path / "test-fake.json").exists() and (tmp_path / "test-old-style.json").exists()
+    assert not (tmp_path / "test-aaa-broken.json").exists()
