@@ -489,18 +489,19 @@ def _predicted_records(build, metrics, metric, treedef, inexact, shapes, params,
     return jax.vmap(one)(flats)
 
 
-def _spectral_part(Ts: np.ndarray, qs: np.ndarray, m: int, d: np.ndarray) -> np.ndarray:
+def _spectral_part(Ts: np.ndarray, qs: np.ndarray, m: int, d: np.ndarray, strict: bool = False):
     """Coordinates in ``qs[:, :m]`` of ``d``'s part on the invariant subspace of the leading ``m``
     Schur modes, along the invariant subspace of the others (``T11 X - X T22 = -T12``; then
     ``Q1 X + Q2`` spans the latter). Equals ``Q1^T d`` when ``d`` has no part on the trailing modes
     (conserved sums); differs when it has (a Jordan block at 1 that the run drifts along, ADOM+).
-    Falls back to ``Q1^T d`` when the two groups are too close to separate."""
+    With ``strict``, returns ``None`` instead of falling back when the two groups are too close to
+    separate (the Sylvester solution is non-finite or above 1e8); otherwise falls back to ``Q1^T d``."""
     y = qs.T @ d
     if m == len(y):
         return y
     X = scipy.linalg.solve_sylvester(Ts[:m, :m], -Ts[m:, m:], -Ts[:m, m:])
     if not np.isfinite(X).all() or np.abs(X).max() > 1e8:
-        return y[:m]
+        return None if strict else y[:m]
     return y[:m] - X @ y[m:]
 
 
@@ -587,11 +588,9 @@ class _Unobservable:
         if info != 0:
             return False  # the level cannot be separated from the modes below it: treat as seen
         m = int(mm)
-        if m < len(self.d):
-            X = scipy.linalg.solve_sylvester(Ts[:m, :m], -Ts[m:, m:], -Ts[:m, m:])
-            if not np.isfinite(X).all() or np.abs(X).max() > 1e8:
-                return False  # ill-separated levels: the projection is not reliable, treat as seen
-        z = _spectral_part(Ts, qs, m, self.d)
+        z = _spectral_part(Ts, qs, m, self.d, strict=True)
+        if z is None:
+            return False  # ill-separated levels: the projection is not reliable, treat as seen
         if np.linalg.norm(z) <= self.tol * np.linalg.norm(self.d):
             return True  # those modes are not excited
         if m > self.MAX_KRYLOV:
