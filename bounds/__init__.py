@@ -64,6 +64,11 @@ from bounds.bandits.linucb import linucb
 from bounds.bandits.ucb import ucb1
 from bounds.bilevel import check_dsbo_costs, dsbo_costs, dsbo_rate, dsbo_sample_complexity
 
+from bounds._per_method import (  # noqa: E402  bounds.<method> for the families whose bounds carry other names
+    afa_cd, afa_cs, collab_ucb, decbe_lucb, dfedavg, dfedsam, dfedsam_mgs, disbe_lucb, dislinucb, dsbo, exact_dsbo,
+    gosine, gossip_dsbo, local_sgd, ma_dsbo, modest, stackelberg, ucb,
+)
+
 __all__ = [
     "Bound",
     "Report",
@@ -121,6 +126,9 @@ __all__ = [
     "dislinucb_regret",
     "dislinucb_communication",
     "dislinucb_syncs",
+    # bounds.<method> for every public algorithm whose bounds carry other names (bounds/_per_method.py)
+    "stackelberg", "ucb", "gosine", "collab_ucb", "dislinucb", "disbe_lucb", "decbe_lucb", "dsbo", "ma_dsbo",
+    "exact_dsbo", "gossip_dsbo", "dfedavg", "dfedsam", "dfedsam_mgs", "afa_cd", "afa_cs", "local_sgd", "modest",
     "elimination_regret",
     "scaling_check",
     "collab_group_regret",
