@@ -148,9 +148,9 @@ __all__ += ["sam_residuals", "hessian_term", "gaussian_smoothed_grad"]
 from bounds.stochastic.dsgd_local import dsgd_local_orders  # noqa: E402
 
 __all__ += ["dsgd_local_orders"]
-from bounds.stochastic.dfedsam import dfedsam_orders, mgs_factor  # noqa: E402
+from bounds.stochastic.dfedsam import dfedsam_orders, mgs_consensus_ratio, mgs_factor  # noqa: E402
 
-__all__ += ["dfedsam_orders", "mgs_factor"]
+__all__ += ["dfedsam_orders", "mgs_factor", "mgs_consensus_ratio"]
 from bounds.stochastic.anarchic import afa_orders  # noqa: E402
 
 __all__ += ["afa_orders"]

@@ -3,6 +3,8 @@
 import jax
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import algos
 import bounds
@@ -32,6 +34,61 @@ def test_dfedsam_mgs_equals_dfedsam_with_q_one_and_costs(prob, W):
     assert float(np.asarray(t4.communications)[-1]) == 40.0
     # more gossip, smaller consensus distance (same noise draws)
     assert float(np.mean(np.asarray(t4.consensus_error)[1:])) < float(np.mean(np.asarray(t1.consensus_error)[1:]))
+
+
+def _model_xi(W, Q, c, b, S):
+    """Stationary E||(I - J) X||^2 of X' = W^Q (c X + b + xi), Cov xi = S, solved in node space (no eigenbasis)."""
+    from scipy.linalg import solve_discrete_lyapunov
+
+    n = W.shape[0]
+    J = np.full((n, n), 1.0 / n)
+    A = np.linalg.matrix_power(W, Q) - J  # the round map on deviations (kills the average)
+    P = np.eye(n) - J
+    m = np.linalg.solve(np.eye(n) - c * A, A @ (P @ b))
+    cov = solve_discrete_lyapunov(c * A, A @ P @ S @ P @ A.T)
+    return float(m @ m + np.trace(cov))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10**6), st.sampled_from([2, 3, 4]), st.floats(0.2, 1.0), st.sampled_from(["ring", "geometric", "path", "negative"]))
+def test_mgs_consensus_ratio_bounds_the_linear_round_model(seed, Q, c, gname):
+    rng = np.random.default_rng(seed)
+    n = 9
+    if gname == "negative":  # doubly stochastic with deviation eigenvalues in [-0.9, 0.1]: drift can grow with Q
+        W = 0.5 * mixing.metropolis(graphs.ring(n)) + 0.5 * (1.9 * np.full((n, n), 1.0 / n) - 0.9 * np.eye(n))
+    else:
+        W = mixing.metropolis({"ring": graphs.ring(n), "path": graphs.path(n), "geometric": graphs.geometric(n, seed=seed % 50)}[gname])
+    b = rng.normal(size=n) * rng.uniform(0, 2)
+    M = rng.normal(size=(n, n)) * rng.uniform(0, 2)
+    S = M @ M.T  # any noise covariance, correlated across nodes
+    ratio = _model_xi(W, Q, c, b, S) / _model_xi(W, 1, c, b, S)
+    r = bounds.mgs_consensus_ratio(W, Q, contraction=c)
+    assert ratio <= r["bound"] * (1 + 1e-9)
+    # an interval of contractions bounds every contraction inside it
+    assert ratio <= bounds.mgs_consensus_ratio(W, Q, contraction=(min(c, 0.5), 1.0))["bound"] * (1 + 1e-9)
+
+
+def test_mgs_consensus_ratio_is_attained_on_the_slowest_mode_and_needs_the_contraction():
+    W = mixing.metropolis(graphs.ring(16))
+    ev, V = np.linalg.eigh(W)
+    slow = V[:, np.argsort(np.abs(ev - 1.0))[1]]  # slowest non-average mode (eigenvalue slem)
+    for Q in (2, 4):
+        r = bounds.mgs_consensus_ratio(W, Q)
+        drift = _model_xi(W, Q, 1.0, slow, np.zeros((16, 16))) / _model_xi(W, 1, 1.0, slow, np.zeros((16, 16)))
+        noise = _model_xi(W, Q, 1.0, 0 * slow, np.outer(slow, slow)) / _model_xi(W, 1, 1.0, 0 * slow, np.outer(slow, slow))
+        assert drift == pytest.approx(r["drift_slowest"], rel=1e-9) and noise == pytest.approx(r["noise_slowest"], rel=1e-9)
+        assert r["bound"] == pytest.approx(noise, rel=1e-9) and r["kind"] == "noise"
+        # local steps that contract deviations (c = 0.3) make gossip count for less: the c = 1 bound fails
+        contracted = _model_xi(W, Q, 0.3, 0 * slow, np.outer(slow, slow)) / _model_xi(W, 1, 0.3, 0 * slow, np.outer(slow, slow))
+        assert contracted > r["bound"]
+        assert contracted <= bounds.mgs_consensus_ratio(W, Q, contraction=0.3)["bound"] * (1 + 1e-9)
+    for bad, msg in ((dict(Q=0), "Q"), (dict(contraction=0.0), "contraction"), (dict(contraction=(0.5, 1.5)), "contraction")):
+        with pytest.raises(ValueError, match=msg):
+            bounds.mgs_consensus_ratio(W, **{"Q": 2, **bad})
+    with pytest.raises(ValueError, match="doubly stochastic"):
+        bounds.mgs_consensus_ratio(np.eye(3) * 0.5, 2)
+    with pytest.raises(ValueError, match="modulus 1"):
+        bounds.mgs_consensus_ratio(np.eye(4), 2)
 
 
 def test_dfedavg_is_dfedsam_with_rho_zero_in_expectation_free_case(W):
