@@ -281,5 +281,5 @@ def decbe_lucb(problem, W, *, horizon: int, rounds: int | None = None, lam: floa
     rounds = int(check_positive(rounds, "rounds", fn, integer=True))
     edges2 = float(np.count_nonzero((Wd != 0) & ~np.eye(N, dtype=bool)))  # directed links: messages per round
     params.update(W=jnp.asarray(Wd, problem.actions.dtype), rounds=rounds, edges2=edges2)
-    hp.update(rounds=rounds, slem=s)
+    hp.update(rounds=rounds, slem=s, directed_links=edges2)
     return make_algorithm(_build, params, BE_METRICS, "decbe_lucb", hparams=hp)
