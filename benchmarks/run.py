@@ -350,6 +350,31 @@ def section_numpy(cfg) -> dict:
 # ----------------------------------------------------------------------------------------------
 # 3. sweeps
 # ----------------------------------------------------------------------------------------------
+def _bare_scan(algo, steps: int, every: int):
+    """The algorithm's own step in a plain scan (no divergence guard, costs or metrics; one norm per record).
+
+    The engine-free reference of the sweep section: how much of a vmapped sweep's time is the method's
+    arithmetic and how much the engine's per-step work.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from algos._core import _indexed
+
+    init, step = algo.build(algo.params)
+    step = _indexed(step)
+    key = jax.random.PRNGKey(1)
+
+    def body(state, t):
+        return step(jax.random.fold_in(key, t), state, t)[0], None
+
+    def record(state, r):
+        state = jax.lax.scan(body, state, r * every + jnp.arange(every))[0]
+        return state, jnp.linalg.norm(jax.tree_util.tree_leaves(state)[0])
+
+    return jax.lax.scan(record, init(jax.random.PRNGKey(0)), jnp.arange(steps // every))[1]
+
+
 def section_sweep(cfg) -> dict:
     import jax
     import jax.numpy as jnp
@@ -368,6 +393,8 @@ def section_sweep(cfg) -> dict:
             f = jax.jit(jax.vmap(lambda s: algos.run(FACTORIES[name](p, W, step_size=s), 0, steps, record_every=cfg.record_every)[1].dist_to_opt))
             one = [FACTORIES[name](p, W, step_size=float(s)) for s in sizes]
 
+            fb = jax.jit(jax.vmap(lambda s, name=name: _bare_scan(FACTORIES[name](p, W, step_size=s), steps, cfg.record_every)))
+
             def seq():
                 for a in one:
                     block(algos.run(a, 0, steps, record_every=cfg.record_every)[1].dist_to_opt)
@@ -375,9 +402,14 @@ def section_sweep(cfg) -> dict:
             def vm():
                 block(f(sizes))
 
-            t = interleaved({"sequential": seq, "vmap": vm}, max(2, cfg.repeats // 2))
-            r = {"n": n, "d": d, "algo": name, "steps": steps, "sequential_s": median(t["sequential"]), "vmap_s": median(t["vmap"])}
+            def bare():
+                block(fb(sizes))
+
+            t = interleaved({"sequential": seq, "vmap": vm, "bare_vmap": bare}, max(2, cfg.repeats // 2))
+            r = {"n": n, "d": d, "algo": name, "steps": steps, "sequential_s": median(t["sequential"]), "vmap_s": median(t["vmap"]),
+                 "bare_vmap_s": median(t["bare_vmap"])}  # fmt: skip
             r["throughput_ratio"] = r["sequential_s"] / r["vmap_s"]
+            r["bare_throughput_ratio"] = r["sequential_s"] / r["bare_vmap_s"]
             res["cases"].append(r)
     return res
 
@@ -539,9 +571,12 @@ def markdown(results: dict) -> str:
             out.append(f"\nskipped: {sk['algo']} on {sk['case']}: {sk['why']}")
     if "sweep" in results:
         s = results["sweep"]
-        rows = [[f"n={r['n']} d={r['d']}", r["algo"], r["steps"], fmt_time(r["sequential_s"]), fmt_time(r["vmap_s"]), f"{r['throughput_ratio']:.1f}x"] for r in s["cases"]]
+        rows = [[f"n={r['n']} d={r['d']}", r["algo"], r["steps"], fmt_time(r["sequential_s"]), fmt_time(r["vmap_s"]), f"{r['throughput_ratio']:.1f}x",
+                 fmt_time(r["bare_vmap_s"]) if "bare_vmap_s" in r else "-",
+                 f"{r['bare_throughput_ratio']:.1f}x" if "bare_throughput_ratio" in r else "-"] for r in s["cases"]]  # fmt: skip
         out.append(f"\n### Sweeps: {s['K']} step sizes, one vmap vs sequential runs\n")
-        out.append(md_table(["problem", "algo", "steps", f"{s['K']} sequential", "one vmap", "throughput ratio"], rows))
+        out.append(md_table(["problem", "algo", "steps", f"{s['K']} sequential", "one vmap", "throughput ratio", "bare vmap (no engine)",
+                             "bare ratio"], rows))  # fmt: skip
     if "scaling" in results:
         s = results["scaling"]
         out.append(f"\n### Scaling in n (DGD, quadratic d={s['d']}, per iteration)\n")
@@ -591,7 +626,7 @@ def config(args):
         c.repeats = args.repeats or 7
         c.db_iters, c.db_sweep, c.e2e_repeats = 500, 20, 3
         c.numpy_sizes = [("quadratic", 20, 10, 0, 5000), ("logistic", 64, 50, 100, 2000), ("quadratic", 256, 100, 0, 500)]
-        c.sweep_sizes, c.sweep_K = [(20, 10, 2000), (256, 100, 200)], 64
+        c.sweep_sizes, c.sweep_K = [(20, 10, 2000), (64, 50, 1000), (256, 100, 200)], 64
         c.scaling_ns, c.scaling_d, c.scaling_steps = [16, 64, 256, 1024], 10, 500
         c.sdp_ns, c.sdp_timeout = [20, 50, 100, 200], 120
         c.mem_size = (256, 100, 100_000)
