@@ -127,9 +127,11 @@ def test_adom_plus_instance_rate_reads_only_the_modes_its_metric_sees():
     model = bounds.exact_spectrum(algo, observe="dist_to_opt").model
     k = np.arange(50, 2500, 150)
     # the model is exact up to its predicted limit's round-off, which it reports as its floor
-    # (measured 1.6e-13, 2e-13 d0; the largest difference from the run is 1.25 floors)
+    # (measured 1.6e-13, 2e-13 d0 on stop 21's machine and 1.0e-12 d0 (4500 eps d0) on stop 23's, the
+    # same code: the floor is round-off of the Schur form, which depends on the LAPACK build; the bound
+    # below asks for round-off level, 1e4 eps d0, and the model-vs-run comparison is the real check)
     floor = model.floor("dist_to_opt")
-    assert floor < 1e-12 * d[0]
+    assert floor < 1e4 * np.finfo(float).eps * d[0]
     np.testing.assert_allclose(model.records(k, "dist_to_opt"), d[k], rtol=1e-5, atol=10 * floor)
     wrong = algos.adom_plus(P, mixing.sequence_weights(graphs.path(N), "laplacian"))  # a slower network
     _, tr_wrong = algos.run(wrong, 0, 2500)
