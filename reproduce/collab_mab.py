@@ -129,7 +129,6 @@ def claims_of(data: dict) -> list[Claim]:
     out.append(Claim("partial <= unaware", "partially context aware <= context unaware group regret at the largest T",
                      bool(M["collab_partial"][-1] <= M["collab_unaware"][-1]),
                      {"partial": float(M["collab_partial"][-1]), "unaware": float(M["collab_unaware"][-1])}))  # fmt: skip
-    sel = steps >= steps[-1] / 10
     fits = {k: bounds.log_growth_check(steps[sel], M[k][sel]) for k in ("collab_unaware", "collab_partial")}
     out.append(Claim("regret grows like log T", "fitted exponent of group regret in T over the last decade <= 0.25 (both scenarios)",
                      all(f["holds"] for f in fits.values()), fits))  # fmt: skip
