@@ -53,6 +53,7 @@ Complexity (abstract, verified): ``O(n sqrt(L/mu) log 1/eps)`` local gradients a
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import NamedTuple
 
@@ -60,7 +61,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from algos._core import Metrics, make_algorithm
+from algos._core import make_algorithm
 from problems import graphs as _graphs
 from problems import mixing
 from problems.convex import Problem, metrics as convex_metrics
@@ -95,7 +96,7 @@ def _instant(params, state, info) -> dict:
 
 #: The convex family's metrics plus ``sq_dist_to_opt`` = ``(1/n) sum_i ||x_i - x*||^2`` (the official
 #: code's metric) and ``time`` (continuous time of the last event); primary ``dist_to_opt``.
-metrics = Metrics(instant=_instant, primary="dist_to_opt")
+metrics = dataclasses.replace(convex_metrics, instant=_instant)
 
 
 def dadao_constants(L: float, mu: float, chi_1_star: float) -> dict:

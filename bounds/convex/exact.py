@@ -480,8 +480,8 @@ def _predicted_records(build, metrics, metric, treedef, inexact, shapes, params,
         # the step is time-invariant (checked by exact_spectrum): any index gives the same map
         s2, info = _step_at(step, k_step, _unflatten(flat, others, treedef, inexact, shapes), 0)
         rec = {}
-        if metrics is not None and metrics.instant is not None:
-            rec.update(metrics.instant(params, s2, info))
+        if metrics is not None:
+            rec.update(metrics.evaluate(params, s2, info))
         if hasattr(info, "_asdict"):
             rec.update({k: v for k, v in info._asdict().items() if k != "cost" and jnp.ndim(v) == 0})
         return jnp.asarray(rec[metric], flat.dtype)
@@ -527,8 +527,8 @@ class _WarmState:
         def names(s):
             s2, info = _step_at(step, k_step, s, 0)
             rec = {}
-            if algo.metrics is not None and algo.metrics.instant is not None:
-                rec.update(algo.metrics.instant(algo.params, s2, info))
+            if algo.metrics is not None:
+                rec.update(algo.metrics.evaluate(algo.params, s2, info))
             if hasattr(info, "_asdict"):
                 rec.update({k: v for k, v in info._asdict().items() if k != "cost"})
             return rec

@@ -328,3 +328,78 @@ def test_structured_gossip_operator_gives_the_same_trace(name):
     edge_op = _gossip.edges(W)
     _, by_edges = algos.run(factory(p, edge_op), 0, 200)
     np.testing.assert_allclose(np.asarray(by_edges.dist_to_opt), np.asarray(dense.dist_to_opt), rtol=1e-9, atol=1e-13)
+
+
+# --- deferred metrics: evaluated after the run, a block of records at a time ----------------------
+def _inline_instant(params, state, info):
+    out, x_bar = convex._distances(params, state.X)
+    out["suboptimality"] = params["problem"].suboptimality(x_bar)
+    return out
+
+
+INLINE_METRICS = _core.Metrics(instant=_inline_instant, primary="dist_to_opt")
+
+
+@pytest.mark.parametrize("every", [1, 3])
+def test_deferred_suboptimality_equals_the_inline_one_at_every_record(every):
+    # logistic: suboptimality is f(x_bar) - f*, a pass over all the data; deferred, it is evaluated
+    # after the scan for blocks of records (70 records: one full block of 64 and a remainder)
+    p = convex.logistic(N, D, 12, key=1)
+    algo = algos.extra(p, W)
+    steps = 69 * every
+    _, tr = algos.run(algo, 0, steps, record_every=every)
+    _, ref = algos.run(algo._replace(metrics=INLINE_METRICS), 0, steps, record_every=every)
+    assert "x_bar" not in tr.fields and set(tr.fields) == set(ref.fields)
+    s, r = np.asarray(tr.suboptimality), np.asarray(ref.suboptimality)
+    assert s.shape == (70,) and r[0] > 1e-2 and r[-1] < 1e-3 * r[0]
+    # same value up to the summation order of f(x_bar) and f* (each ~0.5): a few eps of f
+    np.testing.assert_allclose(s, r, rtol=0, atol=1e-14)
+    np.testing.assert_array_equal(np.asarray(tr.dist_to_opt), np.asarray(ref.dist_to_opt))
+
+
+def test_deferred_metrics_under_vmap_and_after_divergence():
+    p = problem(sigma=0.0)
+    alphas = jnp.array([0.05, 5.0])  # the second diverges
+    run = lambda a, m: algos.run(algos.dgd(p, W, a, check=False)._replace(metrics=m), 0, 200)[1]  # noqa: E731
+    tr = jax.vmap(lambda a: run(a, convex.metrics))(alphas)
+    ref = jax.vmap(lambda a: run(a, INLINE_METRICS))(alphas)
+    s, r = np.asarray(tr.suboptimality), np.asarray(ref.suboptimality)
+    assert s.shape == (2, 201)
+    np.testing.assert_allclose(s[0], r[0], rtol=1e-12, atol=1e-300)
+    k = int(np.asarray(tr.diverged_at)[1])
+    assert 0 < k < 200 and np.isfinite(s[1, :k]).all() and np.isnan(s[1, k:]).all()
+    np.testing.assert_array_equal(np.isnan(s), np.isnan(r))
+
+
+def test_metrics_evaluate_gives_the_trace_entries_of_one_state():
+    p = convex.logistic(N, D, 12, key=2)
+    algo = algos.extra(p, W)
+    state, tr = algos.run(algo, 0, 30, record_every=30)
+    vals = convex.metrics.evaluate(algo.params, state, None)
+    assert set(vals) == {"dist_to_opt", "consensus_error", "suboptimality"}
+    np.testing.assert_allclose(float(vals["suboptimality"]), float(tr.suboptimality[-1]), rtol=0, atol=1e-14)
+
+
+def _one(params, state, info):
+    return {"a": jnp.sum(state.X)}
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"deferred": lambda params, rec: {"b": rec["a"]}}, "instant"),
+        ({"instant": _one, "hidden": ("a",)}, "deferred is None"),
+        ({"instant": _one, "deferred": lambda params, rec: {}, "hidden": "a"}, "tuple"),
+        ({"instant": _one, "deferred": lambda params, rec: {}, "hidden": ("a",), "primary": "a"}, "hidden"),
+    ],
+)
+def test_bad_deferred_metrics_are_named(kwargs, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        _core.Metrics(**kwargs)
+
+
+def test_a_deferred_metric_that_repeats_a_name_is_refused():
+    m = _core.Metrics(instant=_one, deferred=lambda params, rec: {"a": 2 * rec["a"]})
+    algo = algos.dgd(problem(sigma=0.0), W)._replace(metrics=m)
+    with pytest.raises(ValueError, match="recorded twice"):
+        algos.run(algo, 0, 10)
