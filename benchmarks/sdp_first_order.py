@@ -40,7 +40,7 @@ import time  # noqa: E402
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
-def _one(family: str, n: int, kind: str, tol: float, budget: float, seed: int) -> dict:
+def _one(family: str, n: int, kind: str, tol: float, budget: float, seed: int, polish: float = 0.0) -> dict:
     sys.path.insert(0, ROOT)
     import networkx as nx
     import numpy as np
@@ -57,14 +57,16 @@ def _one(family: str, n: int, kind: str, tol: float, budget: float, seed: int) -
     E = g.edges
     del g
     t = time.perf_counter()
-    w, s, lb, dual, info = fo.solve_first_order(kind, n, E[:, 0], E[:, 1], tol=tol, time_limit_s=budget, seed=seed)
+    w, s, lb, dual, info = fo.solve_first_order(kind, n, E[:, 0], E[:, 1], tol=tol, time_limit_s=budget, seed=seed,
+                                                polish_time_s=polish)
     el = time.perf_counter() - t
     check = fo.certified_lower_bound(n, E, dual)  # re-check from the exposed dual point
     return dict(
         family=family, n=n, m=int(len(E)), kind=kind, time_s=el, slem=s, lower_bound=lb, gap=s - lb,
         recheck_ok=bool(min(check, s) == lb), evaluations=info["evaluations"], stages=len(info["stages"]),
         block=list(info["block_sizes"]), peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        dual_rank=int(dual.coefs.size), min_w=float(np.min(w)),
+        dual_rank=int(dual.coefs.size), min_w=float(np.min(w)), polish=info.get("polish"),
+        stage_gaps=[(str(h["stage"]), h["slem"] - h["lower_bound"], h["time_s"]) for h in info["stages"]],
     )
 
 
@@ -77,11 +79,13 @@ def main(argv=None) -> None:
     ap.add_argument("--ten-k-kinds", nargs="+", default=["fmmc"], help="kinds run at n >= 10000")
     ap.add_argument("--blas-threads", default=_THREADS)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--polish", type=float, default=0.0,
+                    help="seconds of the cluster-model trust-region polish (problems/_sdp_bundle.py) after the budget")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
-        fam, n, kind, tol, budget, seed = args.one.split(",")
-        print(json.dumps(_one(fam, int(n), kind, float(tol), float(budget), int(seed))))
+        fam, n, kind, tol, budget, seed, polish = args.one.split(",")
+        print(json.dumps(_one(fam, int(n), kind, float(tol), float(budget), int(seed), float(polish))))
         return
     budgets = {int(k): float(v) for k, v in (b.split(":") for b in args.budget)}
     print(f"# First-order FMMC / FDLA ({os.cpu_count()} CPUs, BLAS threads {args.blas_threads}, tol {args.tol:g})")
@@ -98,7 +102,7 @@ def main(argv=None) -> None:
             load0 = os.getloadavg()[0]
             out = subprocess.run(
                 [sys.executable, os.path.abspath(__file__), "--blas-threads", args.blas_threads,
-                 "--one", f"{fam},{n},{kind},{args.tol},{budget},{args.seed}"],
+                 "--one", f"{fam},{n},{kind},{args.tol},{budget},{args.seed},{args.polish}"],
                 capture_output=True, text=True,
             )
             load1 = os.getloadavg()[0]
@@ -110,6 +114,8 @@ def main(argv=None) -> None:
             print(f"| {fam} | {n} | {r['m']} | {kind} | {budget:g} | {r['time_s']:.1f} | {r['slem']:.6f} | "
                   f"{r['lower_bound']:.6f} | {r['gap']:.2e} | {'yes' if r['gap'] <= args.tol else 'no'} | "
                   f"{r['evaluations']} | {r['dual_rank']} | {r['peak_rss_mb']:.0f} | {load0:.1f}/{load1:.1f} |", flush=True)
+            if r["polish"] is not None:
+                print(f"|  | polish: {r['polish']} ; stage gaps (stage, gap, t): {r['stage_gaps']} |", flush=True)
 
 
 if __name__ == "__main__":
