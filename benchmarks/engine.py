@@ -98,15 +98,18 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default=None)
     ap.add_argument("--sections", default="overhead,factory,memory", help="comma list of overhead, factory, memory")
+    ap.add_argument("--repeats", type=int, default=None, help="overhead: interleaved repeats per pair (default 5; quick 3)")
     args = ap.parse_args(argv)
     sections = set(args.sections.split(","))
     if not sections <= {"overhead", "factory", "memory"}:
         ap.error(f"--sections: unknown {sorted(sections - {'overhead', 'factory', 'memory'})}; choose from overhead, factory, memory")
     setup_jax(None)
     cmd = "python -m benchmarks.engine" + (" --quick" if args.quick else "") + (f" --sections {args.sections}" if sections != {"overhead", "factory", "memory"} else "")
+    cmd += f" --repeats {args.repeats}" if args.repeats is not None else ""
     res = {"machine": machine(), "command": cmd, "metric_overhead": []}
     if "overhead" in sections:
-        res["metric_overhead"] = metric_overhead(200 if args.quick else 2000, 3 if args.quick else 5)
+        reps = args.repeats if args.repeats is not None else (3 if args.quick else 5)
+        res["metric_overhead"] = metric_overhead(200 if args.quick else 2000, reps)
     if "factory" in sections:
         res["factory"] = factory_time(2 if args.quick else 5)
     if "memory" in sections:
