@@ -134,6 +134,8 @@ KMAX = 48
 #: At most this many vectors of each extreme cluster enter the full-PSD restricted dual
 #: (:func:`_psd_dual`: its constraint matrix has ``m k(k+1)/2`` entries per cluster).
 KPSD = 16
+#: Eigensolver block per end inside the polish (:mod:`problems._sdp_bundle`) on large graphs.
+POLISH_BLOCK = 16
 #: Up to this many nodes the certificate's SLEM is recomputed with dense ``eigvalsh``.
 DENSE_SLEM_MAX = 2000
 
@@ -562,7 +564,7 @@ def solve_first_order(
             g = g + AL_RHO * (h[ei] + h[ej])
         return F, g
 
-    def certify(w, mu):
+    def certify(w, mu, psd=True):
         Wsp = Wop.set(w)
         if dense:
             lam, V, _ = eigs.dense(Wsp)
@@ -585,7 +587,7 @@ def solve_first_order(
         except Exception:  # pragma: no cover - HiGHS failure: keep the softmax candidate
             pass
         pt, pb = top[:KPSD], bot[:KPSD]
-        if len(pt) + len(pb) > 1:  # a repeated extreme eigenvalue: the diagonal dual is basis-bound
+        if psd and len(pt) + len(pb) > 1:  # a repeated extreme eigenvalue: the diagonal dual is basis-bound
             d = _psd_dual(n, ei, ej, _centre(V[:, pt]), _centre(V[:, pb]), kind)
             if d is not None:
                 cands.append(d)
@@ -639,19 +641,25 @@ def solve_first_order(
         def extremes(w, k):
             Wsp = Wop.set(w)
             nev[0] += 1
-            if n <= DENSE_SLEM_MAX:
+            if dense:
                 lam, V, _ = eigs.dense(Wsp)
                 return lam[::-1][:k], V[:, ::-1][:, :k], lam[:k], V[:, :k]
-            eigs.k = [k, k]
+            # a block wider than the optimum's clusters (ten equal eigenvalues on 4-regular graphs at
+            # n = 1000): LOBPCG with a block smaller than a cluster converges slowly inside it
+            kb = max(k, POLISH_BLOCK)
+            eigs.k = [kb, kb]
             lam, V, _ = eigs(Wsp, 0.0, tol=1e-10, maxiter=200)
-            return lam[:k], V[:, :k], lam[k:], V[:, k:]
+            return lam[:k], V[:, :k], lam[kb : kb + k], V[:, kb : kb + k]
 
         from problems._sdp_bundle import restricted_dual
 
         wp, sp_, pinfo = polish(kind, n, ei, ej, best[0], extremes, time_limit_s=polish_time_s, tol=1e-3 * tol)
         if fmmc:
             wp, _ = _repair_fmmc_weights(n, ei, ej, wp, 1e-2)
-        s, lb, dual = certify(wp, max(sp_ - best[2], 1e-9) / 40.0)
+        # the full-PSD candidate comes from restricted_dual below (Clarabel's own API): the cvxpy
+        # form of the same problem ran out of memory in canonicalization on a 6,468-edge graph
+        # with 16 vectors per end (a 251M-entry coefficient tensor)
+        s, lb, dual = certify(wp, max(sp_ - best[2], 1e-9) / 40.0, psd=False)
         # the bundle's own dual: the restricted dual on the polish's final bases
         # on a wider basis than the polish's: the centre's KPSD extreme vectors, then the bundle's
         from problems._sdp_bundle import _orth
