@@ -44,6 +44,10 @@ SERIOUS = 0.1
 KEEP = 6
 #: Largest basis per end (each LMI is KBASIS x KBASIS, with m KBASIS(KBASIS+1)/2 coefficients).
 KBASIS = 12
+#: An end of the spectrum whose extreme is more than this below the SLEM (at the centre and at the
+#: trial point) is left out of the model: on geometric graphs ``-lambda_n`` is far below ``lambda_2``
+#: and its LMI would double the subproblem's size for nothing.
+ENDS_WINDOW = 0.05
 #: Initial box half-width and its limits.
 DELTA0, DELTA_MIN, DELTA_MAX = 1e-2, 1e-9, 0.5
 _SQ2 = math.sqrt(2.0)
@@ -61,6 +65,11 @@ def _svec_map(B):
     rows, cols = np.array(rows), np.array(cols)
     scale = np.where(rows == cols, 1.0, _SQ2)
     return B[:, rows] * B[:, cols] * scale, scale
+
+
+def _near(extreme, slem):
+    """Is an end of the spectrum (its extreme ``lambda_2`` or ``-lambda_n``) within ``ENDS_WINDOW`` of the SLEM?"""
+    return bool(extreme >= slem - ENDS_WINDOW)
 
 
 def _smat(v, k):
@@ -177,7 +186,9 @@ def polish(kind, n, ei, ej, w0, spectrum, *, time_limit_s=20.0, tol=1e-7, max_it
     wc = np.asarray(w0, dtype=float).copy()
     lt, Vt, lb, Vb = spectrum(wc, KEEP)
     fc = max(lt[0], -lb[0])
-    Qt, Qb = _orth(Vt), _orth(Vb)
+    none = np.zeros((n, 0))
+    Qt = _orth(Vt) if _near(lt[0], fc) else none
+    Qb = _orth(Vb) if _near(-lb[0], fc) else none
     delta = DELTA0
     hist = []
     status = "iteration limit"
@@ -210,14 +221,18 @@ def polish(kind, n, ei, ej, w0, spectrum, *, time_limit_s=20.0, tol=1e-7, max_it
         else:
             delta = max(DELTA_MIN, 0.5 * delta)
         # the bundle: the centre's extreme vectors first, then the trial point's, then the old basis
-        Qt = _orth(np.hstack([Vt, Vt2, Qt]))[:, :KBASIS]
-        Qb = _orth(np.hstack([Vb, Vb2, Qb]))[:, :KBASIS]
+        # an end far below the SLEM at both points is left out of the model (still a lower model;
+        # a trial that makes it the maximum is a null step, and the end is back in the next model)
+        top = _near(lt[0], fc) or _near(lt2[0], f)
+        bot = _near(-lb[0], fc) or _near(-lb2[0], f)
+        Qt = _orth(np.hstack([Vt, Vt2, Qt]))[:, :KBASIS] if top else none
+        Qb = _orth(np.hstack([Vb, Vb2, Qb]))[:, :KBASIS] if bot else none
         hist.append(dict(it=it, slem=fc, trial=f, pred=pred, delta=delta, serious=bool(serious), k=(Qt.shape[1], Qb.shape[1]),
                          time_s=time.perf_counter() - t0))  # fmt: skip
         if progress is not None:
             progress(hist[-1])
     # the final bases: the centre's extreme vectors first
-    Qt = _orth(np.hstack([Vt, Qt]))[:, :KBASIS]
-    Qb = _orth(np.hstack([Vb, Qb]))[:, :KBASIS]
+    Qt = _orth(np.hstack([Vt, Qt]))[:, :KBASIS] if _near(lt[0], fc) else none
+    Qb = _orth(np.hstack([Vb, Qb]))[:, :KBASIS] if _near(-lb[0], fc) else none
     return wc, float(fc), dict(status=status, iterations=len(hist), history=hist, time_s=time.perf_counter() - t0,
                                bases=(Qt, Qb))  # fmt: skip

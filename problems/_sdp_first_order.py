@@ -664,10 +664,12 @@ def solve_first_order(
         # on a wider basis than the polish's: the centre's KPSD extreme vectors, then the bundle's
         from problems._sdp_bundle import _orth
 
+        from problems._sdp_bundle import _near
+
         lt_, Vt_, lb_, Vb_ = extremes(wp, KPSD)
         Qt, Qb = pinfo["bases"]
-        Qt = _orth(np.hstack([Vt_, Qt]))[:, :KPSD]
-        Qb = _orth(np.hstack([Vb_, Qb]))[:, :KPSD]
+        Qt = _orth(np.hstack([Vt_, Qt]))[:, :KPSD] if _near(lt_[0], sp_) else Qt[:, :0]
+        Qb = _orth(np.hstack([Vb_, Qb]))[:, :KPSD] if _near(-lb_[0], sp_) else Qb[:, :0]
         S = restricted_dual(n, ei, ej, Qt, Qb, wp, kind)
         if S is not None:
             vecs, coefs = [], []
