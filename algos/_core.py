@@ -14,7 +14,11 @@ factory also records *how* it closed them: a module-level ``build(params) ->
 selector and the lengths, and whose traced arguments are ``params`` and
 ``key``: a second run with arrays of the same shapes reuses the compiled
 program, and ``jax.vmap`` over any float leaf of ``params`` (a step size, a
-seed's key) works.
+seed's key) works. Such a sweep goes through a custom batching rule
+(:func:`_run_batched`): one loop whose steps are ``vmap``-ped with the sweep
+axis last on every state leaf, which is the layout XLA:CPU's batched products
+run fastest in (4-10x the sequential runs at n = 20, d = 10; benchmarks/RESULTS.md,
+section 3c); derivatives of a run are those of the plain loop.
 
 The loop. ``run`` records the initial state (step 0, zero cost) and then the
 state after every ``record_every`` steps, so ``trace.steps == [0, e, 2e, ...,
@@ -302,8 +306,22 @@ def _inexact_leaves(tree) -> list:
     return [x for x in jax.tree_util.tree_leaves(tree) if jnp.issubdtype(jnp.result_type(x), jnp.inexact)]
 
 
+#: Leaves of at most this many entries (per run) are checked by ``isfinite(sum(x * 0))``, larger ones
+#: by ``all(isfinite(x))``: measured on the 64-run sweeps of benchmarks/RESULTS.md (section 3c, 2 cores,
+#: XLA:CPU), the float sum is the faster reduction at n = 20, d = 10 (200 entries: 25 ms against 39 ms
+#: for the sweep) and the boolean one at n = 64, d = 50 (3,200 entries: 450 ms against 560 ms).
+SMALL_LEAF = 1024
+
+
 def _all_finite(tree) -> jax.Array:
-    leaves = [jnp.all(jnp.isfinite(x)) for x in _inexact_leaves(tree)]
+    """True when every floating-point entry of ``tree`` is finite.
+
+    ``x * 0`` is 0 where ``x`` is finite and NaN where it is +-inf or NaN, and a sum propagates NaN
+    (IEEE addition) without overflowing, so ``isfinite(sum(x * 0)) == all(isfinite(x))``; which of
+    the two is cheaper depends on the size (:data:`SMALL_LEAF`). Not a max-reduction of ``|x|``:
+    XLA:CPU's vectorized max drops NaNs (seen with 3,200 entries per run, 2026-12-05).
+    """
+    leaves = [jnp.isfinite(jnp.sum(x * 0)) if x.size <= SMALL_LEAF else jnp.all(jnp.isfinite(x)) for x in _inexact_leaves(tree)]
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
 
 
@@ -335,43 +353,40 @@ def _raw_key(key):
     return key
 
 
-# Performance notes (measured in benchmarks/RESULTS.md): on small problems a step is a
-# handful of tiny kernels, so the engine's own per-step operations dominate. The loop
-# therefore carries everything it needs (state, the last Info, the divergence flag, the
-# cumulative cost vector and the accumulated metrics) and emits nothing per step, and
-# uses no ``lax.cond``: a diverged run keeps stepping on its frozen (last finite) state
-# and discards the results. Under ``vmap`` (sweeps) a ``cond`` with a batched predicate
-# becomes a ``select`` over the whole carry, which made a 64-way sweep at n = 256,
-# d = 100 five times slower than without it.
-@functools.partial(jax.jit, static_argnames=("build", "metrics", "finite", "num_records", "every", "shard"))
-def _run_impl(build, metrics: Metrics, finite, params, key, num_records: int, every: int, shard=None):
-    init, step = build(params)
-    step = _indexed(step)
-    key = _raw_key(key)
-    key_init, key_steps = jax.random.split(key)
-    constrain = (lambda tree: tree) if shard is None else functools.partial(_constrain_nodes, *shard)
-    state0 = constrain(init(key_init))
-    _, info_shape = jax.eval_shape(step, key_init, state0, jnp.zeros((), jnp.int32))
-    info0 = jax.tree_util.tree_map(lambda x: jnp.zeros(x.shape, x.dtype), info_shape)
-    ftype = jnp.result_type(float)
-    cost_names = tuple(_cost_items(info_shape.cost))
-    select = finite if finite is not None else (lambda s: s)
+def _pieces(build, metrics: Metrics, finite, shard):
+    """The per-run parts of :func:`_run_impl`, each a function of explicit arguments (so a sweep can
+    ``vmap`` them one by one, see :func:`_run_batched`).
 
-    def cost_vector(info):
+    ``start(params, key) -> (carry, m0, dead0)``; ``advance(params, carry, t) -> carry`` takes step
+    ``t`` (0-based); ``record(params, carry, t) -> (carry, (metrics, spent))`` after ``t`` steps;
+    ``finish(params, state, m0, dead0, ms, spent, dead, dead_at)`` assembles the outputs.
+    The carry is ``(state, info, dead, dead_at, spent, acc, key_steps, ref)``.
+    """
+    constrain = (lambda tree: tree) if shard is None else functools.partial(_constrain_nodes, *shard)
+    select = finite if finite is not None else (lambda s: s)
+    ftype = jnp.result_type(float)
+
+    def kernels(params):
+        init, step = build(params)
+        return init, _indexed(step)
+
+    def names(params, state, key):
+        _, step = kernels(params)
+        _, info_shape = jax.eval_shape(step, key, state, jnp.zeros((), jnp.int32))
+        return info_shape, tuple(_cost_items(info_shape.cost))
+
+    def cost_vector(info, cost_names):
         items = _cost_items(info.cost)
         if not items:
             return jnp.zeros((0,), ftype)
         return jnp.stack([jnp.sum(jnp.asarray(items[k], dtype=ftype)) for k in cost_names])
 
-    def accumulated(state, info, t):
+    def accumulated(params, state, info, t):
         if metrics.accumulate is None:
             return {}
         return {k: jnp.asarray(v, dtype=ftype) for k, v in metrics.accumulate(params, state, info, t).items()}
 
-    acc_shape = jax.eval_shape(accumulated, state0, info0, jnp.zeros((), jnp.int32))
-    acc0 = jax.tree_util.tree_map(lambda x: jnp.zeros(x.shape, x.dtype), acc_shape)
-
-    def observe(state, info, acc):
+    def observe(params, state, info, acc, cost_names):
         m = {}
         if metrics.instant is not None:
             m.update({k: jnp.asarray(v, dtype=ftype) for k, v in metrics.instant(params, state, info).items()})
@@ -392,16 +407,29 @@ def _run_impl(build, metrics: Metrics, finite, params, key, num_records: int, ev
         flags = [~jnp.all(jnp.isfinite(v)) for v in m.values()]
         return jnp.any(jnp.stack(flags)) if flags else jnp.array(False)
 
-    # step 0: the initial state, zero cost
-    m0 = observe(state0, info0, acc0)
-    if metrics.primary is not None and metrics.primary not in m0:
-        raise ValueError(f"the primary metric {metrics.primary!r} is not recorded; the metrics are {sorted(m0)}")
-    ref = jnp.max(jnp.abs(m0[metrics.primary])) if metrics.primary is not None else jnp.zeros((), ftype)
-    dead0 = broken(m0, jnp.zeros((), ftype)) | ~_all_finite(select(state0))
-    dead_at0 = jnp.where(dead0, 0, -1).astype(jnp.int32)
+    def start(params, key):
+        init, _ = kernels(params)
+        key = _raw_key(key)
+        key_init, key_steps = jax.random.split(key)
+        state0 = constrain(init(key_init))
+        info_shape, cost_names = names(params, state0, key_init)
+        info0 = jax.tree_util.tree_map(lambda x: jnp.zeros(x.shape, x.dtype), info_shape)
+        acc_shape = jax.eval_shape(lambda s, i: accumulated(params, s, i, jnp.zeros((), jnp.int32)), state0, info0)
+        acc0 = jax.tree_util.tree_map(lambda x: jnp.zeros(x.shape, x.dtype), acc_shape)
+        # step 0: the initial state, zero cost
+        m0 = observe(params, state0, info0, acc0, cost_names)
+        if metrics.primary is not None and metrics.primary not in m0:
+            raise ValueError(f"the primary metric {metrics.primary!r} is not recorded; the metrics are {sorted(m0)}")
+        ref = jnp.max(jnp.abs(m0[metrics.primary])) if metrics.primary is not None else jnp.zeros((), ftype)
+        dead0 = broken(m0, jnp.zeros((), ftype)) | ~_all_finite(select(state0))
+        dead_at0 = jnp.where(dead0, 0, -1).astype(jnp.int32)
+        carry = (state0, info0, dead0, dead_at0, jnp.zeros(len(cost_names), ftype), acc0, key_steps, jnp.asarray(ref, ftype))
+        return carry, m0, dead0
 
-    def one_step(carry, _):
-        state, info, dead, dead_at, t, spent, acc = carry
+    def advance(params, carry, t):
+        _, step = kernels(params)
+        state, info, dead, dead_at, spent, acc, key_steps, ref = carry
+        cost_names = tuple(_cost_items(info.cost))
         new_state, new_info = step(jax.random.fold_in(key_steps, t), state, t)
         new_state = constrain(new_state)
         ok = _all_finite(select(new_state))
@@ -411,33 +439,104 @@ def _run_impl(build, metrics: Metrics, finite, params, key, num_records: int, ev
         keep = lambda new, old: jnp.where(now_dead, old, new)  # noqa: E731
         state = jax.tree_util.tree_map(keep, new_state, state)
         info = jax.tree_util.tree_map(keep, new_info, info)
-        spent = spent + jnp.where(now_dead, 0.0, cost_vector(new_info))
-        inc = accumulated(new_state, new_info, t)
+        spent = spent + jnp.where(now_dead, 0.0, cost_vector(new_info, cost_names))
+        inc = accumulated(params, new_state, new_info, t)
         acc = {k: acc[k] + jnp.where(now_dead, 0.0, inc[k]) for k in acc}
-        return (state, info, now_dead, dead_at, t + 1, spent, acc), None
+        return (state, info, now_dead, dead_at, spent, acc, key_steps, ref)
 
-    def one_record(carry, _):
-        carry = jax.lax.scan(one_step, carry, None, length=every)[0]
-        state, info, dead, dead_at, t, spent, acc = carry
-        m = observe(state, info, acc)
+    def record(params, carry, t):
+        state, info, dead, dead_at, spent, acc, key_steps, ref = carry
+        m = observe(params, state, info, acc, tuple(_cost_items(info.cost)))
         bad = ~dead & broken(m, ref)
         dead_at = jnp.where(bad, t, dead_at)
         dead = dead | bad
         m = {k: jnp.where(dead, jnp.nan, v) for k, v in m.items()}
-        return (state, info, dead, dead_at, t, spent, acc), (m, spent)
+        return (state, info, dead, dead_at, spent, acc, key_steps, ref), (m, spent)
 
-    carry0 = (state0, info0, dead0, dead_at0, jnp.zeros((), jnp.int32), jnp.zeros(len(cost_names), ftype), acc0)
-    (state, _, dead, dead_at, _, _, _), (ms, spent) = jax.lax.scan(one_record, carry0, None, length=num_records)
-    m0 = {k: jnp.where(dead0, jnp.nan, v) for k, v in m0.items()}
-    out = {k: jnp.concatenate([m0[k][None], ms[k]]) for k in ms}
-    if metrics.deferred is not None:
-        out = _with_deferred(metrics, params, out, cost_names, ftype)
-    spent = jnp.concatenate([jnp.zeros((1, len(cost_names)), ftype), spent])
-    costs = {name: spent[:, i] for i, name in enumerate(cost_names)}
-    if "floats_sent" in costs and "bits_sent" not in costs:
-        # bits on the wire, at the precision the run computes in (64 under jax_enable_x64, else 32)
-        costs["bits_sent"] = costs["floats_sent"] * (8 * jnp.dtype(ftype).itemsize)
-    return state, out, costs, dead, dead_at
+    def finish(params, state, info, m0, dead0, ms, spent, dead, dead_at):
+        cost_names = tuple(_cost_items(info.cost))
+        m0 = {k: jnp.where(dead0, jnp.nan, v) for k, v in m0.items()}
+        out = {k: jnp.concatenate([m0[k][None], ms[k]]) for k in ms}
+        if metrics.deferred is not None:
+            out = _with_deferred(metrics, params, out, cost_names, ftype)
+        spent = jnp.concatenate([jnp.zeros((1, len(cost_names)), ftype), spent])
+        costs = {name: spent[:, i] for i, name in enumerate(cost_names)}
+        if "floats_sent" in costs and "bits_sent" not in costs:
+            # bits on the wire, at the precision the run computes in (64 under jax_enable_x64, else 32)
+            costs["bits_sent"] = costs["floats_sent"] * (8 * jnp.dtype(ftype).itemsize)
+        return state, out, costs, dead, dead_at
+
+    return start, advance, record, finish
+
+
+def _loop(advance, record, carry, num_records: int, every: int):
+    """The record loop: ``num_records`` records of ``every`` steps each; the step index is a loop
+    counter shared by every run of a sweep (not part of the carry)."""
+
+    def one_record(carry, r):
+        first = r * every
+        carry = jax.lax.scan(lambda c, t: (advance(c, t), None), carry, first + jnp.arange(every, dtype=jnp.int32))[0]
+        return record(carry, first + every)
+
+    return jax.lax.scan(one_record, carry, jnp.arange(num_records, dtype=jnp.int32))
+
+
+def _run_single(pieces, params, key, num_records: int, every: int):
+    start, advance, record, finish = pieces
+    carry0, m0, dead0 = start(params, key)
+    carry, (ms, spent) = _loop(functools.partial(advance, params), functools.partial(record, params), carry0, num_records, every)
+    state, info, dead, dead_at = carry[:4]
+    return finish(params, state, info, m0, dead0, ms, spent, dead, dead_at)
+
+
+def _run_batched(pieces, num_records: int, every: int, axis_size: int, in_batched, params, key):
+    """A ``vmap`` of :func:`_run_single` (the custom batching rule of :func:`_run_impl`), computed
+    as one loop whose every step is a ``vmap`` of one step with the sweep axis **last** on every
+    carried leaf, ``(n, d, B)`` instead of the ``(B, n, d)`` that ``vmap`` of the whole scan carries.
+
+    The arithmetic is the same, operation for operation, so the results are identical (tests);
+    what changes is the layout XLA sees. A per-node product ``A_i x_i`` over a sweep of B runs
+    becomes one batched matrix-matrix product ``A_i [x_i^1 ... x_i^B]`` whose output is already in
+    the carried layout, and dense gossip ``W X`` one ``(n, n) @ (n, d B)`` product; with the sweep
+    axis first, XLA transposes around each product on every step. Measured in benchmarks/RESULTS.md
+    (section 3c).
+    """
+    start, advance, record, finish = pieces
+    del axis_size
+    axes = lambda flags: jax.tree_util.tree_map(lambda b: 0 if b else None, flags)  # noqa: E731
+    pax, kax = axes(in_batched[0]), axes(in_batched[1])
+    carry0, m0, dead0 = jax.vmap(start, in_axes=(pax, kax), out_axes=(-1, 0, 0))(params, key)
+    advance_b = jax.vmap(advance, in_axes=(pax, -1, None), out_axes=-1)
+    record_b = jax.vmap(record, in_axes=(pax, -1, None), out_axes=(-1, 0))
+    carry, (ms, spent) = _loop(functools.partial(advance_b, params), functools.partial(record_b, params), carry0, num_records, every)
+    first = lambda tree: jax.tree_util.tree_map(lambda x: jnp.moveaxis(x, -1, 0), tree)  # noqa: E731
+    state, info, dead, dead_at = first(carry[:4])
+    out = jax.vmap(finish, in_axes=(pax, 0, 0, 0, 0, 1, 1, 0, 0))(params, state, info, m0, dead0, ms, spent, dead, dead_at)
+    return out, jax.tree_util.tree_map(lambda _: True, out)
+
+
+# Performance notes (measured in benchmarks/RESULTS.md): on small problems a step is a
+# handful of tiny kernels, so the engine's own per-step operations dominate. The loop
+# therefore carries everything it needs (state, the last Info, the divergence flag, the
+# cumulative cost vector and the accumulated metrics) and emits nothing per step, and
+# uses no ``lax.cond``: a diverged run keeps stepping on its frozen (last finite) state
+# and discards the results. Under ``vmap`` (sweeps) a ``cond`` with a batched predicate
+# becomes a ``select`` over the whole carry, which made a 64-way sweep at n = 256,
+# d = 100 five times slower than without it. A ``vmap`` of a run (a sweep) goes through the
+# custom batching rule :func:`_run_batched`.
+@functools.partial(jax.jit, static_argnames=("build", "metrics", "finite", "num_records", "every", "shard"))
+def _run_impl(build, metrics: Metrics, finite, params, key, num_records: int, every: int, shard=None):
+    pieces = _pieces(build, metrics, finite, shard)
+    if shard is not None:
+        return _run_single(pieces, params, key, num_records, every)
+    plain = functools.partial(_run_single, pieces, num_records=num_records, every=every)
+    batched = jax.custom_batching.custom_vmap(plain)
+    batched.def_vmap(functools.partial(_run_batched, pieces, num_records, every))
+    # custom_vmap alone has no reverse mode; derivatives (jvp, grad, and vmaps of them) are those
+    # of the plain loop
+    fn = jax.custom_jvp(batched)
+    fn.defjvp(lambda primals, tangents: jax.jvp(plain, primals, tangents))
+    return fn(params, key)
 
 
 #: Records evaluated together by a deferred metric (one vectorized call per block): large enough

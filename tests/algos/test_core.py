@@ -403,3 +403,81 @@ def test_a_deferred_metric_that_repeats_a_name_is_refused():
     algo = algos.dgd(problem(sigma=0.0), W)._replace(metrics=m)
     with pytest.raises(ValueError, match="recorded twice"):
         algos.run(algo, 0, 10)
+
+
+# --- sweeps: the batch-last custom batching rule (_core._run_batched) --------------------------
+@pytest.mark.parametrize("shape", [(7,), (20, 10), (64, 50), (256, 100), (3, 5, 4)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_finiteness_check_finds_every_non_finite_entry(shape, dtype):
+    rng = np.random.default_rng(sum(shape))
+    check = jax.jit(_core._all_finite)
+    for bad in (np.nan, np.inf, -np.inf):
+        for _ in range(10):
+            x = rng.standard_normal(shape).astype(dtype)
+            x[tuple(int(rng.integers(0, s)) for s in shape)] = bad
+            assert not bool(check({"a": x, "b": np.ones(3, dtype)})), (shape, bad)
+    # huge but finite entries are finite (the check itself must not overflow)
+    big = np.float32(3e38) if dtype == np.float32 else 1e308
+    assert bool(check({"a": np.full(shape, big, dtype), "b": -np.full(shape, big, dtype)}))
+    # batch-last, as a sweep carries it: one verdict per run, each run's own
+    x = rng.standard_normal(shape + (9,)).astype(dtype)
+    runs = rng.choice(9, size=4, replace=False)
+    for r in runs:
+        x[tuple(int(rng.integers(0, s)) for s in shape) + (int(r),)] = rng.choice([np.nan, np.inf, -np.inf])
+    got = np.asarray(jax.jit(jax.vmap(_core._all_finite, in_axes=-1))({"a": x}))
+    np.testing.assert_array_equal(got, ~np.isin(np.arange(9), runs))
+    assert bool(check({"a": np.zeros((0, 3), dtype)}))
+
+
+def _trace_arrays(tr):
+    return {f: np.asarray(tr[f]) for f in tr.fields}
+
+
+def test_a_sweep_with_diverging_runs_equals_the_loop_field_by_field():
+    p = problem(sigma=0.0)
+    # the last sizes are past DGD's limit (1 + lambda_n) / L: they diverge at different steps
+    from algos.convex.dgd import step_size_limit
+
+    limit = step_size_limit(p, W)
+    sizes = jnp.array([0.3, 0.9, 1.4, 3.0, 6.0]) * limit
+    steps, every = 300, 3
+    run = lambda a: algos.run(algos.dgd(p, W, step_size=a, check=False), 0, steps, record_every=every)  # noqa: E731
+    states, batched = jax.vmap(run)(sizes)
+    assert batched.batch_shape == (5,)
+    diverged = np.asarray(batched.diverged)
+    assert diverged[-2:].all() and not diverged[:2].any()  # the sweep holds both kinds of runs
+    for i, a in enumerate(np.asarray(sizes)):
+        state, one = run(float(a))
+        assert bool(one.diverged) == bool(diverged[i]) and int(one.diverged_at) == int(np.asarray(batched.diverged_at)[i])
+        for f, v in _trace_arrays(one).items():
+            np.testing.assert_allclose(np.asarray(batched[f])[i], v, rtol=1e-12, atol=1e-300, equal_nan=True, err_msg=f)
+        np.testing.assert_allclose(np.asarray(states.X)[i], np.asarray(state.X), rtol=1e-12, atol=1e-300)
+
+
+def test_a_sweep_over_keys_with_accumulated_metrics_and_sentinels_equals_the_loop():
+    algo = _ucb([0.2, 0.5, 0.45, 0.1])
+    keys = jax.random.split(jax.random.key(3), 4)
+    states, batched = jax.vmap(lambda k: algos.run(algo, k, 120, record_every=8))(keys)
+    for i in range(4):
+        state, one = algos.run(algo, keys[i], 120, record_every=8)
+        for f, v in _trace_arrays(one).items():
+            np.testing.assert_array_equal(np.asarray(batched[f])[i], v, err_msg=f)
+        np.testing.assert_array_equal(np.asarray(states.counts)[i], np.asarray(state.counts))
+
+
+def test_nested_sweeps_and_derivatives_of_a_run():
+    p = problem(sigma=0.5)
+    sizes = jnp.array([0.02, 0.04, 0.06])
+    keys = jnp.arange(2)
+    final = lambda a, k: algos.run(algos.dsgd(p, W, a), k, 40, record_every=4)[1].dist_to_opt[-1]  # noqa: E731
+    grid = jax.vmap(lambda a: jax.vmap(lambda k: final(a, k))(keys))(sizes)
+    loop = np.array([[float(final(float(a), int(k))) for k in keys] for a in sizes])
+    np.testing.assert_allclose(np.asarray(grid), loop, rtol=1e-12)
+    # reverse and forward mode through a run, alone and under a sweep, agree with each other and with
+    # a central difference
+    f = lambda a: final(a, 0)  # noqa: E731
+    g = float(jax.grad(f)(0.04))
+    h = 1e-6
+    np.testing.assert_allclose(g, (float(f(0.04 + h)) - float(f(0.04 - h))) / (2 * h), rtol=1e-5)
+    np.testing.assert_allclose(float(jax.jvp(f, (0.04,), (1.0,))[1]), g, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(jax.vmap(jax.grad(f))(sizes))[1], g, rtol=1e-12)
