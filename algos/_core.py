@@ -489,8 +489,44 @@ def _run_single(pieces, params, key, num_records: int, every: int):
     return finish(params, state, info, m0, dead0, ms, spent, dead, dead_at)
 
 
-def _run_batched(pieces, num_records: int, every: int, axis_size: int, in_batched, params, key):
-    """A ``vmap`` of :func:`_run_single` (the custom batching rule of :func:`_run_impl`), computed
+def _sweep_rule(pieces, num_records: int, every: int, axis_size: int, in_batched, params, key):
+    """The custom batching rule of :func:`_run_impl`: a sweep of ``axis_size`` runs, computed by
+    :func:`_run_batched` through :func:`_flat_sweep` (so that a sweep of sweeps is one flat sweep)."""
+    out = _flat_sweep(pieces, num_records, every, axis_size, tuple(in_batched))(params, key)
+    return out, jax.tree_util.tree_map(lambda _: True, out)
+
+
+def _flat_sweep(pieces, num_records: int, every: int, size: int, flags):
+    """``(params, key) ->`` the outputs of a sweep of ``size`` runs (batch axis 0), whose batched
+    arguments ``flags`` marks. Under a further ``vmap`` of ``size2`` its rule merges the two batch
+    axes into one sweep of ``size2 * size`` runs (an argument batched at one level only is
+    broadcast) and splits the outputs again: a nested sweep (seeds x step sizes) gets the same
+    batch-last loop as a flat one, not a ``vmap`` of it."""
+    fn = jax.custom_batching.custom_vmap(lambda params, key: _run_batched(pieces, num_records, every, flags, params, key))
+
+    def merged(size2, flags2, params, key):
+        def merge(x, inner, outer):
+            if not (inner or outer):
+                return x
+            if not outer:
+                x = jnp.broadcast_to(x[None], (size2,) + x.shape)
+            elif not inner:
+                x = jnp.broadcast_to(x[:, None], (size2, size) + x.shape[1:])
+            return x.reshape((size2 * size,) + x.shape[2:])
+
+        args, both = (params, key), tuple(flags2)
+        flat = jax.tree_util.tree_map(merge, args, tuple(flags), both)
+        union = jax.tree_util.tree_map(lambda a, b: a or b, tuple(flags), both)
+        out = _flat_sweep(pieces, num_records, every, size2 * size, union)(*flat)
+        out = jax.tree_util.tree_map(lambda x: x.reshape((size2, size) + x.shape[1:]), out)
+        return out, jax.tree_util.tree_map(lambda _: True, out)
+
+    fn.def_vmap(merged)
+    return fn
+
+
+def _run_batched(pieces, num_records: int, every: int, in_batched, params, key):
+    """A ``vmap`` of :func:`_run_single` over the arguments ``in_batched`` marks, computed
     as one loop whose every step is a ``vmap`` of one step with the sweep axis **last** on every
     carried leaf, ``(n, d, B)`` instead of the ``(B, n, d)`` that ``vmap`` of the whole scan carries.
 
@@ -502,7 +538,6 @@ def _run_batched(pieces, num_records: int, every: int, axis_size: int, in_batche
     (section 3c).
     """
     start, advance, record, finish = pieces
-    del axis_size
     axes = lambda flags: jax.tree_util.tree_map(lambda b: 0 if b else None, flags)  # noqa: E731
     pax, kax = axes(in_batched[0]), axes(in_batched[1])
     carry0, m0, dead0 = jax.vmap(start, in_axes=(pax, kax), out_axes=(-1, 0, 0))(params, key)
@@ -512,7 +547,7 @@ def _run_batched(pieces, num_records: int, every: int, axis_size: int, in_batche
     first = lambda tree: jax.tree_util.tree_map(lambda x: jnp.moveaxis(x, -1, 0), tree)  # noqa: E731
     state, info, dead, dead_at = first(carry[:4])
     out = jax.vmap(finish, in_axes=(pax, 0, 0, 0, 0, 1, 1, 0, 0))(params, state, info, m0, dead0, ms, spent, dead, dead_at)
-    return out, jax.tree_util.tree_map(lambda _: True, out)
+    return out
 
 
 # Performance notes (measured in benchmarks/RESULTS.md): on small problems a step is a
@@ -531,7 +566,7 @@ def _run_impl(build, metrics: Metrics, finite, params, key, num_records: int, ev
         return _run_single(pieces, params, key, num_records, every)
     plain = functools.partial(_run_single, pieces, num_records=num_records, every=every)
     batched = jax.custom_batching.custom_vmap(plain)
-    batched.def_vmap(functools.partial(_run_batched, pieces, num_records, every))
+    batched.def_vmap(functools.partial(_sweep_rule, pieces, num_records, every))
     # custom_vmap alone has no reverse mode; derivatives (jvp, grad, and vmaps of them) are those
     # of the plain loop
     fn = jax.custom_jvp(batched)

@@ -473,6 +473,15 @@ def test_nested_sweeps_and_derivatives_of_a_run():
     grid = jax.vmap(lambda a: jax.vmap(lambda k: final(a, k))(keys))(sizes)
     loop = np.array([[float(final(float(a), int(k))) for k in keys] for a in sizes])
     np.testing.assert_allclose(np.asarray(grid), loop, rtol=1e-12)
+    # a sweep of sweeps is run as one flat sweep (_core._flat_sweep): the same numbers as the flat
+    # vmap over the grid, also when one argument is batched at both levels (here the step size)
+    A, K = np.meshgrid(np.asarray(sizes), np.asarray(keys), indexing="ij")
+    flat = jax.vmap(final)(jnp.asarray(A.ravel()), jnp.asarray(K.ravel()))
+    np.testing.assert_allclose(np.asarray(grid).ravel(), np.asarray(flat), rtol=1e-13)
+    scales = jnp.array([0.5, 1.0])
+    both = jax.vmap(lambda a: jax.vmap(lambda m: final(a * m, 1))(scales))(sizes)
+    loop = np.array([[float(final(float(a) * float(m), 1)) for m in scales] for a in sizes])
+    np.testing.assert_allclose(np.asarray(both), loop, rtol=1e-12)
     # reverse and forward mode through a run, alone and under a sweep, agree with each other and with
     # a central difference
     f = lambda a: final(a, 0)  # noqa: E731
