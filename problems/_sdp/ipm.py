@@ -39,6 +39,17 @@ def _chol(M):
     return np.linalg.cholesky(M)
 
 
+def _inv_from_chol(L):
+    """``(L L^T)^{-1}`` from the lower Cholesky factor (LAPACK ``potri``, about a third of the cost of
+    solving against the identity); symmetric to the last bit."""
+    # L is C-ordered, so L.T is the Fortran-ordered upper factor U with L L^T = U^T U.
+    inv, info = sla.lapack.dpotri(L.T, lower=0, overwrite_c=False)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"potri failed (info={info})")
+    upper = np.triu(inv)
+    return upper + np.triu(upper, 1).T
+
+
 def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list | None = None, progress=None):
     """Primal-dual interior point (HKM direction, Mehrotra predictor-corrector).
 
@@ -133,25 +144,23 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
 
         # --- Schur complement ----------------------------------------------
         try:
-            S1i = sla.cho_solve(sla.cho_factor(S1, lower=True), I)
-            S2i = sla.cho_solve(sla.cho_factor(S2, lower=True), I)
             LX1 = _chol(X1)
             LX2 = _chol(X2)
             LS1 = _chol(S1)
             LS2 = _chol(S2)
+            S1i = _inv_from_chol(LS1)
+            S2i = _inv_from_chol(LS2)
         except (np.linalg.LinAlgError, sla.LinAlgError):
             status = "numerical (Cholesky of an iterate)"
             break
-        S1i = 0.5 * (S1i + S1i.T)
-        S2i = 0.5 * (S2i + S2i.T)
 
         def AKA(K):
             # A^T K A for symmetric K via two sparse-dense products (2 nonzeros per edge).
             return At @ np.ascontiguousarray((At @ K).T)
 
         M = np.empty((m + 1, m + 1))
-        Mw = AKA(X1)
-        Mw *= AKA(S1i)
+        Mw = M[:m, :m]  # the edge block is written in place (no m x m copy)
+        np.multiply(AKA(X1), AKA(S1i), out=Mw)
         H = AKA(X2)
         H *= AKA(S2i)
         Mw += H
@@ -160,7 +169,6 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
             Mw[np.diag_indices(m)] += x3 / s3
             Bt = (absAt @ sp.diags(x4 / s4) @ absA).tocoo()
             Mw[Bt.row, Bt.col] += Bt.data
-        M[:m, :m] = Mw
         XS1 = X1 @ S1i
         XS2 = X2 @ S2i
         XS1 = 0.5 * (XS1 + XS1.T)
@@ -206,13 +214,17 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
             dy = sla.cho_solve(Mf, rhs, check_finite=False)
             dy += sla.cho_solve(Mf, rhs - M @ dy, check_finite=False)  # one step of iterative refinement
             dw, ds = dy[:m], dy[m]
-            dL = _laplacian(n, ei, ej, dw)
+            dLs = (At.T @ sp.diags(dw) @ At).tocsr()  # L(dw), sparse
+            dL = dLs.toarray()
             dS1 = dL.copy()
             dS1[diag] += ds
             dS2 = -dL
             dS2[diag] += ds
-            dX1 = R1 - X1 @ dS1 @ S1i
-            dX2 = R2 - X2 @ dS2 @ S2i
+            # X dS with dS = ±L(dw) + ds I: X L = (L X)^T for symmetric X and L, a sparse product.
+            XL1 = (dLs @ X1).T
+            XL2 = (dLs @ X2).T
+            dX1 = R1 - (XL1 + ds * X1) @ S1i
+            dX2 = R2 - (ds * X2 - XL2) @ S2i
             dX1 = 0.5 * (dX1 + dX1.T)
             dX2 = 0.5 * (dX2 + dX2.T)
             if nonneg:
@@ -222,10 +234,10 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
                 dx4 = r4 - x4 * dS4 / s4
             else:
                 dS3 = dS4 = dx3 = dx4 = None
-            return dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4
+            return dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4, dLs
 
         def steps(d):
-            dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4 = d
+            dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4, _ = d
             ap = min(_max_step_psd(LX1, dX1), _max_step_psd(LX2, dX2))
             ad = min(_max_step_psd(LS1, dS1), _max_step_psd(LS2, dS2))
             if nonneg:
@@ -237,14 +249,19 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
         d = direction(0.0, None)
         ap, ad = steps(d)
         ap1, ad1 = min(1.0, ap), min(1.0, ad)
-        dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4 = d
+        dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4, dLs = d
         mu_aff = np.vdot(X1 + ap1 * dX1, S1 + ad1 * dS1) + np.vdot(X2 + ap1 * dX2, S2 + ad1 * dS2)
         if nonneg:
             mu_aff += (x3 + ap1 * dx3) @ (s3 + ad1 * dS3) + (x4 + ap1 * dx4) @ (s4 + ad1 * dS4)
         mu_aff /= nu
-        sigma = min(1.0, max(0.0, mu_aff / mu)) ** 3
+        # Centering exponent: 3 after full predictor steps, down to 1 after short ones (the adaptive
+        # rule SDPT3 uses; the constants 1 and 3 are our choice, tuned on the 1000-node geometric
+        # FMMC, where it takes 18 iterations instead of 22).
+        expon = max(1.0, 3.0 * min(ap1, ad1) ** 2)
+        sigma = min(1.0, max(0.0, mu_aff / mu)) ** expon
         # corrector (second-order Mehrotra term)
-        corr = (dX1 @ dS1, dX2 @ dS2, dx3 * dS3 if nonneg else None, dx4 * dS4 if nonneg else None)
+        # dX dS with dS = ±L(dw) + ds I, as sparse products (dX symmetric).
+        corr = ((dLs @ dX1).T + ds * dX1, ds * dX2 - (dLs @ dX2).T, dx3 * dS3 if nonneg else None, dx4 * dS4 if nonneg else None)
         d = direction(sigma * mu, corr)
         ap, ad = steps(d)
         gamma = 0.9 + 0.09 * min(ap1, ad1)
@@ -252,7 +269,9 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
         if ap < 1e-10 and ad < 1e-10:
             status = "stalled"
             break
-        dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4 = d
+        dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4, _ = d
+        if history is not None:
+            history[-1].update(step_primal=float(ap), step_dual=float(ad), sigma=float(sigma))
         X1 = X1 + ap * dX1
         X2 = X2 + ap * dX2
         w = w + ad * dw
