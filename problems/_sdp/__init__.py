@@ -20,13 +20,13 @@ As an SDP in the variables ``(w, s)``::
 
 Solver paths (``solver=`` argument):
 
-``"ipm"`` (what ``"auto"`` uses up to about 2,500 edges)
+``"ipm"`` (what ``"auto"`` uses while its predicted time is at most ``AUTO_IPM_MAX_SECONDS``)
     A primal-dual interior-point method written for this problem (HKM
     direction, Mehrotra predictor-corrector, dual-feasible iterates).  Every
     edge's coefficient matrix ``a_e a_e^T`` is rank one, so the Schur complement
     (Newton) matrix is ``(A^T X A) ∘ (A^T S^{-1} A)`` summed over the two LMI
     blocks, an ``m x m`` dense matrix formed by gathers in O(m^2) and factored
-    by Cholesky: roughly O(n^3 + m^3) per iteration, 20-40 iterations, with no
+    by Cholesky: roughly O(n^3 + m^3) per iteration, 10-25 iterations, with no
     modelling-layer compilation at all.
 ``"clarabel"`` / ``"scs"``
     cvxpy with a sparse reformulation: the upper LMI is imposed on the
@@ -38,7 +38,7 @@ Solver paths (``solver=`` argument):
     The textbook dense cvxpy model (a dense symmetric ``n x n`` variable and the
     dense ``J`` inside both LMIs), kept as the benchmark baseline.
 
-``"first_order"`` (what ``"auto"`` uses past about 2,500 edges, see ``choose_method``)
+``"first_order"`` (what ``"auto"`` uses past that, see ``choose_method``)
     Smoothed-SLEM L-BFGS with sparse block eigensolvers and a low-rank dual
     certificate; see :mod:`problems._sdp_first_order`.
 
@@ -79,7 +79,8 @@ from problems._sdp.size import (
     predicted_memory_bytes,
 )
 from problems._sdp.size import (  # noqa: F401  (re-exported)
-    AUTO_IPM_MAX_SECONDS, IPM_REFERENCE_EDGES, IPM_REFERENCE_SECONDS, SDPSizeError, available_memory_bytes
+    AUTO_IPM_MAX_SECONDS, IPM_SECONDS_M2, IPM_SECONDS_M3, IPM_SECONDS_N3, SDPSizeError, available_memory_bytes,
+    predicted_ipm_iterations,
 )
 from problems._sdp.ipm import _solve_ipm
 from problems._sdp.cvxpy_models import _solve_cvxpy_sparse, _solve_naive
@@ -147,20 +148,20 @@ def _dispatch(kind, n, edges, solver, tol, return_certificate, time_limit_s=None
         raise ValueError(f"time_limit_s must be a positive number of seconds or None, got {time_limit_s!r}")
     m = len(ei)
     auto_first_order = solver == "auto" and (
-        choose_method(n, m) == "first_order"
+        choose_method(n, m, tol) == "first_order"
         or predicted_memory_bytes("ipm", n, m) > MEMORY_FRACTION * _size.available_memory_bytes()
     )
     if progress is not None:
         path = "first_order" if solver == "first_order" or auto_first_order else ("ipm" if solver == "auto" else solver)
-        cost = predicted_ipm_cost(n, m)
+        cost = predicted_ipm_cost(n, m, tol)
         progress(dict(path=path, event="start", n=n, edges=m, predicted_bytes=predicted_memory_bytes(path, n, m),
                       predicted_ipm_seconds=cost["seconds"]))  # fmt: skip
     exact = not (solver == "first_order" or auto_first_order) and solver != "scs"
-    predicted_s = predicted_ipm_cost(n, m)["seconds"]
+    predicted_s = predicted_ipm_cost(n, m, tol)["seconds"]
     if progress is None and exact and SLOW_SOLVE_SECONDS < predicted_s <= EXACT_MAX_SECONDS:  # beyond: refused
         warnings.warn(
             f"{kind.upper()} on {n} nodes and {m} edges: the exact interior point is predicted to take about "
-            f"{predicted_s:.0f} s (m^3 scaling from a measured reference; it can be several times longer); pass "
+            f"{predicted_s:.0f} s (a per-iteration model fitted to timed solves, problems._sdp.predicted_ipm_cost; it can be 2x longer); pass "
             "progress=print to follow it, or solver='first_order' for a certified first-order solve",
             UserWarning,
             stacklevel=4,
@@ -212,7 +213,8 @@ def solve_fmmc(
             ``"first_order"``.  ``"auto"`` picks the method from the predicted
             cost (:func:`choose_method`): the exact structured interior point
             (falling back to cvxpy with Clarabel, then SCS) while its predicted
-            time is at most ``AUTO_IPM_MAX_SECONDS`` (about 2,500 edges), else the
+            time at ``tol`` is at most ``AUTO_IPM_MAX_SECONDS`` (about 1,000 geometric or
+            1,700 4-regular nodes at ``tol=1e-8``), else the
             first-order solver (:mod:`problems._sdp_first_order`).  The
             certificate's ``method`` and ``solver`` fields say which ran.
         tol: exact paths: relative duality gap ``(p - d) / (1 + |p| + |d|)``

@@ -8,35 +8,58 @@ import math
 from problems._sdp.checks import SDPSolveError
 
 
-#: Measured reference for the exact interior point's cost (benchmarks/RESULTS.md,
-#: section 5: FMMC on a 200-node geometric graph, m = 892 edges, 2.65 s).  Its
-#: per-iteration cost is dominated by the m x m Newton matrix (O(m^3) Cholesky,
-#: 8 m^2 bytes), so the predicted time is scaled as m^3.
-IPM_REFERENCE_EDGES = 892
+#: Per-iteration cost model of the exact interior point (seconds on this project's 2-core machine,
+#: BLAS on both cores): ``IPM_SECONDS_N3 * n^3 + IPM_SECONDS_M3 * m^3 + IPM_SECONDS_M2 * m^2``.
+#: The ``n^3`` term is the dense ``n x n`` block work (four Cholesky factors, two inverses, the
+#: ``X S^-1`` products, two search directions, eight step-length eigenvalue problems); the ``m^3``
+#: term the Cholesky factor of the ``m x m`` Newton matrix (0.87 s at m = 6,468, profiled); the
+#: ``m^2`` term forming that matrix (``A^T K A`` products and Hadamard products) and the solves
+#: against it.  ``IPM_SECONDS_M3`` is the profiled Cholesky time; the other two are a least-squares
+#: fit (relative error) of 26 timed solves, 2026-12-06: random geometric graphs with 200, 500 and
+#: 1,000 nodes, random 4-regular with 1,000 and 1,500, complete with 80 and 110, FMMC and FDLA,
+#: tol 1e-4 to 1e-8 (benchmarks/RESULTS.md, section 7d).  On 500-1,500 nodes the measured time per
+#: iteration is 0.7-1.7x the model's; on 200 nodes and less (under 3 s in all) up to 6x, from
+#: per-iteration overheads the model leaves out.
+IPM_SECONDS_N3 = 9.3e-10
 
 
-IPM_REFERENCE_SECONDS = 2.65
+IPM_SECONDS_M3 = 3.2e-12
 
 
-#: Policy of ``solver="auto"``: use the exact interior point while its predicted
-#: time is at most this many seconds (about m <= 2,500 edges), else the
-#: first-order solver of :mod:`problems._sdp_first_order`.
-AUTO_IPM_MAX_SECONDS = 60.0
+IPM_SECONDS_M2 = 2.3e-8
 
 
-def predicted_ipm_cost(n: int, m: int) -> dict:
+def predicted_ipm_iterations(tol: float = 1e-8) -> float:
+    """Iterations the exact interior point is predicted to need for relative gap ``tol``:
+    ``12 + 1.5 log10(1 / tol)`` (18 at 1e-4, 24 at 1e-8).  The measured FMMC counts on the
+    section-7d graphs were 14-18 at 1e-4, 18-22 at 1e-6 and 20-25 at 1e-8; FDLA needs about
+    two thirds of them, so FDLA is over-predicted."""
+    tol = min(max(float(tol), 1e-14), 0.5)
+    return 12.0 + 1.5 * math.log10(1.0 / tol)
+
+
+#: Policy of ``solver="auto"``: use the exact interior point while its predicted time is at most
+#: this many seconds, else the first-order solver of :mod:`problems._sdp_first_order`.  At the
+#: tolerances the first-order path can reach, the exact path is the better one up to here: on the
+#: 1,000-node geometric graph (predicted 50 s at tol 1e-4, 66 s at 1e-8) it certifies a gap of
+#: about 1e-4 in 50 s where the first-order solver certified 2.2e-3 in 128 s (RESULTS.md 7c, 7d).
+#: With the default ``tol=1e-8`` this is about 1,700 nodes on a 4-regular graph and 1,000 on the
+#: geometric graphs of :func:`problems.graphs.geometric`.
+AUTO_IPM_MAX_SECONDS = 120.0
+
+
+def predicted_ipm_cost(n: int, m: int, tol: float = 1e-8) -> dict:
     """Predicted cost of the exact interior point on a graph with ``n`` nodes and ``m`` edges.
 
     Returns:
-        ``{"seconds": ..., "newton_bytes": ...}``: time scaled as ``m^3`` from the
-        measured reference (``IPM_REFERENCE_*``) and the size of the dense
+        ``{"seconds": ..., "iterations": ..., "newton_bytes": ...}``: the per-iteration model
+        (``IPM_SECONDS_*``) times :func:`predicted_ipm_iterations`, and the size of the dense
         ``m x m`` float64 Newton matrix.
     """
-    m = max(int(m), 1)
-    return {
-        "seconds": IPM_REFERENCE_SECONDS * (m / IPM_REFERENCE_EDGES) ** 3,
-        "newton_bytes": 8.0 * m * m,
-    }
+    n, m = max(int(n), 1), max(int(m), 1)
+    iters = predicted_ipm_iterations(tol)
+    per_iter = IPM_SECONDS_N3 * n**3 + IPM_SECONDS_M3 * m**3 + IPM_SECONDS_M2 * m**2
+    return {"seconds": iters * per_iter, "iterations": iters, "newton_bytes": 8.0 * m * m}
 
 
 #: An exact solve predicted to take longer than this (seconds) warns when no ``progress`` is given.
@@ -136,7 +159,7 @@ def check_size(kind: str, path: str, n: int, m: int) -> None:
         )
 
 
-def choose_method(n: int, m: int) -> str:
-    """What ``solver="auto"`` uses: ``"exact"`` while the predicted IPM time is at most
-    ``AUTO_IPM_MAX_SECONDS``, else ``"first_order"``."""
-    return "exact" if predicted_ipm_cost(n, m)["seconds"] <= AUTO_IPM_MAX_SECONDS else "first_order"
+def choose_method(n: int, m: int, tol: float = 1e-8) -> str:
+    """What ``solver="auto"`` uses: ``"exact"`` while the predicted IPM time at ``tol``
+    (:func:`predicted_ipm_cost`) is at most ``AUTO_IPM_MAX_SECONDS``, else ``"first_order"``."""
+    return "exact" if predicted_ipm_cost(n, m, tol)["seconds"] <= AUTO_IPM_MAX_SECONDS else "first_order"

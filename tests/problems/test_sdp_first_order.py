@@ -116,12 +116,24 @@ def test_near_optimal_dual_from_exact_solution_is_tight():
 
 
 def test_auto_choice_threshold():
-    ref_m = _sdp.IPM_REFERENCE_EDGES
-    m_star = ref_m * (_sdp.AUTO_IPM_MAX_SECONDS / _sdp.IPM_REFERENCE_SECONDS) ** (1 / 3)
-    assert _sdp.choose_method(100, int(m_star) - 1) == "exact"
-    assert _sdp.choose_method(100, int(m_star) + 2) == "first_order"
+    # choose_method flips exactly where the predicted exact time crosses AUTO_IPM_MAX_SECONDS.
+    for tol in (1e-4, 1e-8):
+        cost = lambda n: _sdp.predicted_ipm_cost(n, 2 * n, tol)["seconds"]  # noqa: E731  (4-regular: m = 2n)
+        lo, hi = 10, 100_000
+        assert cost(lo) < _sdp.AUTO_IPM_MAX_SECONDS < cost(hi)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if cost(mid) <= _sdp.AUTO_IPM_MAX_SECONDS else (lo, mid)
+        assert _sdp.choose_method(lo, 2 * lo, tol) == "exact"
+        assert _sdp.choose_method(hi, 2 * hi, tol) == "first_order"
+    # the model's terms: n^3 blocks, m^3 Newton factor, m^2 Newton formation; iterations grow with log(1/tol)
+    p = _sdp.predicted_ipm_cost(1000, 6468, 1e-4)
+    per_iter = _sdp.IPM_SECONDS_N3 * 1e9 + _sdp.IPM_SECONDS_M3 * 6468**3 + _sdp.IPM_SECONDS_M2 * 6468**2
+    assert p["seconds"] == pytest.approx(p["iterations"] * per_iter)
+    assert _sdp.predicted_ipm_iterations(1e-4) == pytest.approx(18) and _sdp.predicted_ipm_iterations(1e-8) == pytest.approx(24)
+    assert _sdp.choose_method(1000, 6468, 1e-4) == "exact"  # geometric(1000): measured 50 s exact (RESULTS 7d)
+    assert _sdp.choose_method(5000, 10000, 1e-4) == "first_order"  # 4-regular(5000): the n^3 blocks alone ~ 2,000 s
     assert _sdp.choose_method(300, 300 * 299 // 2) == "first_order"  # complete(300): the 12 GB case
-    assert _sdp.predicted_ipm_cost(10, ref_m)["seconds"] == pytest.approx(_sdp.IPM_REFERENCE_SECONDS)
 
 
 def test_auto_dispatches_to_first_order_above_threshold(monkeypatch):
