@@ -210,8 +210,10 @@ def fastest_mixing(
         solver: ``"auto"``, ``"first_order"`` (force the first-order solver),
             or an exact path accepted by :func:`problems._sdp.solve_fmmc`
             (``"ipm"``, ``"clarabel"``, ``"scs"``).
-        tol: exact paths: feasibility / optimality tolerance; first-order: the
-            target certified gap ``slem - lower_bound`` (e.g. ``1e-4``).
+        tol: the target certified gap ``slem - lower_bound`` (e.g. ``1e-4``): the
+            interior point's duality-gap and feasibility tolerance, the first-order
+            solver's certified gap (Clarabel and SCS: their own relative tolerances,
+            see :func:`problems._sdp.solve_fmmc`).
         return_certificate: also return an :class:`problems._sdp.SDPCertificate`
             with a rigorous dual lower bound on the optimal SLEM.
         time_limit_s: first-order only: stop optimising after this many seconds.

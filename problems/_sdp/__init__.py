@@ -217,8 +217,10 @@ def solve_fmmc(
             1,700 4-regular nodes at ``tol=1e-8``), else the
             first-order solver (:mod:`problems._sdp_first_order`).  The
             certificate's ``method`` and ``solver`` fields say which ran.
-        tol: exact paths: relative duality gap ``(p - d) / (1 + |p| + |d|)``
-            and primal/dual infeasibility (``ipm``, Clarabel); ``eps`` of SCS
+        tol: ``ipm``: the duality gap ``p - d`` (absolute: both bounds of the
+            SLEM lie in [0, 1]) and the primal infeasibility, so the certified gap is
+            ``tol`` up to the final weight and dual repairs; Clarabel: its relative
+            gap ``(p - d) / (1 + |p| + |d|)`` and infeasibility; ``eps`` of SCS
             (at least 1e-7).  First-order path: the target certified gap
             ``slem - lower_bound``; if it is not reached the best answer is
             returned with status ``"optimal_inaccurate"``.  The certificate

@@ -144,6 +144,26 @@ def test_fast_path_matches_cvxpy_clarabel(seed):
         assert c_fast.slem == pytest.approx(np.max(np.abs(np.linalg.eigvalsh(W_fast - 1 / n))), abs=1e-12)
 
 
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(8, 45), fmmc=st.booleans(), log_tol=st.floats(-6.0, -2.0))
+def test_ipm_stops_on_the_absolute_gap_and_certifies_tol(seed, n, fmmc, log_tol):
+    # The interior point stops at its first iterate with duality gap s - lb <= tol and primal
+    # infeasibility <= tol (not on a relative gap, which allows up to 3 tol), and the returned
+    # certificate's gap is at most tol, on random connected graphs of every density drawn.
+    tol = 10.0**log_tol
+    rng = np.random.default_rng(seed)
+    g = nx.gnp_random_graph(n, float(rng.uniform(0.1, 0.6)), seed=int(rng.integers(2**31)))
+    g.add_edges_from((i, i + 1) for i in range(n - 1))  # connected
+    E = np.array(sorted(tuple(sorted(e)) for e in g.edges()))
+    seen = []
+    _, cert = (solve_fmmc if fmmc else solve_fdla)(n, E, solver="ipm", tol=tol, return_certificate=True,
+                                                  progress=seen.append)
+    its = [d for d in seen if "iteration" in d]
+    done = [d["slem"] - d["lower_bound"] <= tol and d["pinf"] <= tol for d in its]
+    assert done[-1] and not any(done[:-1])
+    assert cert.status == "optimal" and 0.0 <= cert.gap <= tol
+
+
 @pytest.mark.parametrize("seed", [3, 4])
 def test_fdla_never_worse_than_fmmc(seed):
     n = 30
