@@ -18,8 +18,8 @@ from problems._sdp.checks import SDPSolveError
 #: fit (relative error) of 26 timed solves, 2026-12-06: random geometric graphs with 200, 500 and
 #: 1,000 nodes, random 4-regular with 1,000 and 1,500, complete with 80 and 110, FMMC and FDLA,
 #: tol 1e-4 to 1e-8 (benchmarks/RESULTS.md, section 7d).  On 500-1,500 nodes the measured time per
-#: iteration is 0.7-1.7x the model's; on 200 nodes and less (under 3 s in all) up to 6x, from
-#: per-iteration overheads the model leaves out.
+#: iteration is 0.7-1.8x the model's (4-regular 0.7-1.1x, geometric 1.2-1.8x); on 200 nodes (under
+#: 3 s in all) 3.6-5.8x, from per-iteration overheads of small matrices the model leaves out.
 IPM_SECONDS_N3 = 9.3e-10
 
 
@@ -30,10 +30,10 @@ IPM_SECONDS_M2 = 2.3e-8
 
 
 def predicted_ipm_iterations(tol: float = 1e-8) -> float:
-    """Iterations the exact interior point is predicted to need for relative gap ``tol``:
+    """Iterations the exact interior point is predicted to need for a certified gap ``tol``:
     ``12 + 1.5 log10(1 / tol)`` (18 at 1e-4, 24 at 1e-8).  The measured FMMC counts on the
-    section-7d graphs were 14-18 at 1e-4, 18-22 at 1e-6 and 20-25 at 1e-8; FDLA needs about
-    two thirds of them, so FDLA is over-predicted."""
+    section-7d graphs were 15-20 at 1e-4, 18-22 at 1e-6 and 20-25 at 1e-8; FDLA needs about
+    two thirds of them (9-17), so FDLA is over-predicted."""
     tol = min(max(float(tol), 1e-14), 0.5)
     return 12.0 + 1.5 * math.log10(1.0 / tol)
 
