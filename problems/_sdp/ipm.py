@@ -50,6 +50,89 @@ def _inv_from_chol(L):
     return upper + np.triu(upper, 1).T
 
 
+#: Edge count from which the Newton edge block is formed by one fused, jitted float64 XLA kernel
+#: instead of sparse-dense SciPy products.  The kernel gathers ``K[ei] - K[ej]`` (``m x n``) for the
+#: four ``n x n`` matrices and writes the ``m x m`` block in one pass, with no ``m x m``
+#: intermediates; it compiles once per shape (about 0.1 s).  Measured in RESULTS.md section 7e:
+#: 3-5x faster at m = 6,468, a few ms either way at m of a few hundred, where the compile would
+#: dominate a small solve.
+XLA_NEWTON_MIN_EDGES = 1500
+
+_XLA_EDGE_BLOCK: dict = {}
+
+
+def _newton_edge_block_numpy(n, ei, ej, At, absA, absAt, X1, S1i, X2, S2i, d3, d4, out):
+    """The ``m x m`` edge block of the Newton matrix, written into ``out`` (SciPy sparse products)."""
+
+    def AKA(K):
+        # A^T K A for symmetric K via two sparse-dense products (2 nonzeros per edge).
+        return At @ np.ascontiguousarray((At @ K).T)
+
+    m = len(ei)
+    np.multiply(AKA(X1), AKA(S1i), out=out)
+    H = AKA(X2)
+    H *= AKA(S2i)
+    out += H
+    del H
+    if d3 is not None:
+        out[np.diag_indices(m)] += d3
+        Bt = (absAt @ sp.diags(d4) @ absA).tocoo()
+        out[Bt.row, Bt.col] += Bt.data
+    return out
+
+
+def _xla_edge_block_kernel(nonneg: bool):
+    fn = _XLA_EDGE_BLOCK.get(nonneg)
+    if fn is not None:
+        return fn
+    import jax
+    import jax.numpy as jnp
+
+    def block(ei, ej, X1, S1i, X2, S2i, d3, d4):
+        def aka(K):
+            G = K[ei] - K[ej]  # rows a_e^T K, m x n
+            return G[:, ei] - G[:, ej]  # (A^T K A)_{ef}
+
+        M = aka(X1) * aka(S1i) + aka(X2) * aka(S2i)
+        if nonneg:
+            # |A|^T diag(d4) |A| has entry sum of d4 over the nodes edges e and f share.
+            a, b = ei[:, None], ej[:, None]
+            c, e = ei[None, :], ej[None, :]
+            da, db = d4[ei][:, None], d4[ej][:, None]
+            zero = jnp.zeros((), M.dtype)
+            M = M + jnp.where(a == c, da, zero) + jnp.where(a == e, da, zero)
+            M = M + jnp.where(b == c, db, zero) + jnp.where(b == e, db, zero)
+            M = M + jnp.diag(d3)
+        return M
+
+    fn = _XLA_EDGE_BLOCK[nonneg] = jax.jit(block)
+    return fn
+
+
+def _newton_edge_block_xla(n, ei, ej, X1, S1i, X2, S2i, d3, d4):
+    """The same block as :func:`_newton_edge_block_numpy`, from one fused float64 XLA kernel."""
+    import jax
+
+    nonneg = d3 is not None
+    with jax.enable_x64(True):
+        fn = _xla_edge_block_kernel(nonneg)
+        if not nonneg:
+            d3 = d4 = np.zeros(1)
+        out = fn(ei.astype(np.int32), ej.astype(np.int32), X1, S1i, X2, S2i, d3, d4)
+        return np.asarray(out)
+
+
+def _newton_edge_block(n, ei, ej, At, absA, absAt, X1, S1i, X2, S2i, d3, d4, out=None):
+    """``(A^T X1 A) ∘ (A^T S1^-1 A) + (A^T X2 A) ∘ (A^T S2^-1 A)`` plus, for FMMC,
+    ``diag(d3) + |A|^T diag(d4) |A|``: the edge block of the Newton matrix."""
+    m = len(ei)
+    if m >= XLA_NEWTON_MIN_EDGES:
+        return _newton_edge_block_xla(n, ei, ej, X1, S1i, X2, S2i, d3, d4)
+    if out is None:
+        out = np.empty((m, m))
+    return _newton_edge_block_numpy(n, ei, ej, At, absA, absAt, X1, S1i, X2, S2i, d3, d4, out)
+
+
 def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list | None = None, progress=None):
     """Primal-dual interior point (HKM direction, Mehrotra predictor-corrector).
 
@@ -156,37 +239,41 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
             status = "numerical (Cholesky of an iterate)"
             break
 
-        def AKA(K):
-            # A^T K A for symmetric K via two sparse-dense products (2 nonzeros per edge).
-            return At @ np.ascontiguousarray((At @ K).T)
-
-        M = np.empty((m + 1, m + 1))
-        Mw = M[:m, :m]  # the edge block is written in place (no m x m copy)
-        np.multiply(AKA(X1), AKA(S1i), out=Mw)
-        H = AKA(X2)
-        H *= AKA(S2i)
-        Mw += H
-        del H
-        if nonneg:
-            Mw[np.diag_indices(m)] += x3 / s3
-            Bt = (absAt @ sp.diags(x4 / s4) @ absA).tocoo()
-            Mw[Bt.row, Bt.col] += Bt.data
+        Mw = _newton_edge_block(
+            n, ei, ej, At, absA, absAt if nonneg else None, X1, S1i, X2, S2i,
+            x3 / s3 if nonneg else None, x4 / s4 if nonneg else None,
+        )
         XS1 = X1 @ S1i
         XS2 = X2 @ S2i
         XS1 = 0.5 * (XS1 + XS1.T)
         XS2 = 0.5 * (XS2 + XS2.T)
         mws = _quad(XS1, ei, ej) - _quad(XS2, ei, ej)
-        M[:m, m] = mws
-        M[m, :m] = mws
-        M[m, m] = np.trace(XS1) + np.trace(XS2)
+        mss = np.trace(XS1) + np.trace(XS2)
+
+        def M_times(v):
+            out = np.empty(m + 1)
+            out[:m] = Mw @ v[:m] + mws * v[m]
+            out[m] = mws @ v[:m] + mss * v[m]
+            return out
+
+        def factor(shift):
+            # The full (m+1) x (m+1) matrix in Fortran order: Mw is symmetric, so Mw.T (a Fortran-
+            # ordered view) is copied as a stream, and LAPACK factors it in place.
+            F = np.empty((m + 1, m + 1), order="F")
+            F[:m, :m] = Mw.T
+            F[:m, m] = mws
+            F[m, :m] = mws
+            F[m, m] = mss
+            if shift:
+                F[np.diag_indices(m + 1)] += shift
+            return sla.cho_factor(F, lower=False, overwrite_a=True, check_finite=False)
+
         try:
-            # M is symmetric: factor its (Fortran-ordered) transpose in place.
-            Mf = sla.cho_factor(M.copy().T, lower=False, overwrite_a=True, check_finite=False)
+            Mf = factor(0.0)
         except (np.linalg.LinAlgError, sla.LinAlgError):
             # Regularise slightly; near the end M can lose definiteness to rounding.
             try:
-                M[np.diag_indices(m + 1)] += 1e-12 * np.abs(np.diag(M)).max()
-                Mf = sla.cho_factor(M.copy().T, lower=False, overwrite_a=True, check_finite=False)
+                Mf = factor(1e-12 * max(np.abs(np.diag(Mw)).max(), abs(mss)))
             except (np.linalg.LinAlgError, sla.LinAlgError):
                 status = "numerical (Schur complement)"
                 break
@@ -214,7 +301,7 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
             rhs[:m] = Rp_e - ae
             rhs[m] = Rp_s - as_
             dy = sla.cho_solve(Mf, rhs, check_finite=False)
-            dy += sla.cho_solve(Mf, rhs - M @ dy, check_finite=False)  # one step of iterative refinement
+            dy += sla.cho_solve(Mf, rhs - M_times(dy), check_finite=False)  # one step of iterative refinement
             dw, ds = dy[:m], dy[m]
             dLs = (At.T @ sp.diags(dw) @ At).tocsr()  # L(dw), sparse
             dL = dLs.toarray()

@@ -164,6 +164,63 @@ def test_ipm_stops_on_the_absolute_gap_and_certifies_tol(seed, n, fmmc, log_tol)
     assert cert.status == "optimal" and 0.0 <= cert.gap <= tol
 
 
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(3, 30), fmmc=st.booleans())
+def test_newton_edge_block_both_paths_match_the_dense_definition(seed, n, fmmc):
+    # Both ways of forming the Newton edge block (SciPy sparse products and the fused XLA kernel)
+    # equal the definition written with the dense incidence matrix A (n x m, columns e_i - e_j):
+    # (A^T X1 A) o (A^T S1 A) + (A^T X2 A) o (A^T S2 A) [+ diag(d3) + |A|^T diag(d4) |A| for FMMC],
+    # on random graphs of every density, with random symmetric (not only PSD) matrices.
+    import scipy.sparse as sp
+
+    from problems._sdp import ipm
+
+    rng = np.random.default_rng(seed)
+    g = nx.gnp_random_graph(n, float(rng.uniform(0.05, 1.0)), seed=int(rng.integers(2**31)))
+    g.add_edges_from((i, i + 1) for i in range(n - 1))
+    E = np.array(sorted(tuple(sorted(e)) for e in g.edges()))
+    ei, ej = E[:, 0], E[:, 1]
+    m = len(ei)
+    A = np.zeros((n, m))
+    A[ei, np.arange(m)] = 1.0
+    A[ej, np.arange(m)] = -1.0
+    Ks = [(lambda B: B + B.T)(rng.standard_normal((n, n))) for _ in range(4)]
+    d3 = rng.random(m) if fmmc else None
+    d4 = rng.random(n) if fmmc else None
+    want = (A.T @ Ks[0] @ A) * (A.T @ Ks[1] @ A) + (A.T @ Ks[2] @ A) * (A.T @ Ks[3] @ A)
+    if fmmc:
+        want += np.diag(d3) + np.abs(A).T @ np.diag(d4) @ np.abs(A)
+    At = sp.csr_matrix(A.T)
+    absA = sp.csr_matrix(np.abs(A))
+    got_np = ipm._newton_edge_block_numpy(n, ei, ej, At, absA, absA.T.tocsr(), *Ks, d3, d4, np.empty((m, m)))
+    got_xla = ipm._newton_edge_block_xla(n, ei, ej, *Ks, d3, d4)
+    scale = np.abs(want).max()
+    np.testing.assert_allclose(got_np, want, rtol=0, atol=1e-12 * scale)
+    np.testing.assert_allclose(got_xla, want, rtol=0, atol=1e-12 * scale)
+
+
+@pytest.mark.parametrize("fmmc", [True, False])
+def test_ipm_with_the_xla_newton_block_takes_the_same_path(monkeypatch, fmmc):
+    # Forcing the XLA Newton block at every size leaves the interior point's path unchanged: the
+    # same iteration count and the same SLEM and lower bound to rounding.
+    from problems._sdp import ipm
+
+    n = 40
+    E = geometric_edges(n, 11)
+    solve = solve_fmmc if fmmc else solve_fdla
+    runs = []
+    for threshold in (10**9, 0):
+        monkeypatch.setattr(ipm, "XLA_NEWTON_MIN_EDGES", threshold)
+        seen = []
+        _, cert = solve(n, E, solver="ipm", tol=1e-8, return_certificate=True, progress=seen.append)
+        runs.append((sum("iteration" in d for d in seen), cert))
+    (k_np, c_np), (k_xla, c_xla) = runs
+    assert k_np == k_xla
+    assert c_xla.status == c_np.status == "optimal"
+    assert c_xla.slem == pytest.approx(c_np.slem, abs=1e-9)
+    assert c_xla.lower_bound == pytest.approx(c_np.lower_bound, abs=1e-9)
+
+
 @pytest.mark.parametrize("seed", [3, 4])
 def test_fdla_never_worse_than_fmmc(seed):
     n = 30
