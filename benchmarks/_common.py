@@ -140,3 +140,26 @@ def md_table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
+
+
+def sdp_graph(family: str, n: int, seed: int):
+    """The graphs of the SDP benchmarks: ``geo`` (:func:`problems.graphs.geometric`), ``reg`` (a random
+    4-regular graph, ``networkx.random_regular_graph(4, n, seed)``) and ``complete``."""
+    import networkx as nx
+
+    from problems import graphs
+
+    if family == "geo":
+        return graphs.geometric(n, seed=seed)
+    if family == "reg":
+        return graphs.from_networkx(nx.random_regular_graph(4, n, seed=seed))
+    if family == "complete":
+        return graphs.complete(n)
+    raise ValueError(f"unknown graph family {family!r}; use 'geo', 'reg' or 'complete'")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far, in MB (``ru_maxrss`` is in kB on Linux)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import time
 
-import networkx as nx
 import numpy as np
+
+from benchmarks._common import sdp_graph
 
 
 def main(argv=None) -> None:
     from problems import _sdp_first_order as fo
-    from problems import graphs, mixing
+    from problems import mixing
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=1000)
@@ -31,7 +32,7 @@ def main(argv=None) -> None:
     ap.add_argument("--budget", type=float, default=20.0, help="first-order solver's time limit (s)")
     args = ap.parse_args(argv)
     n = args.n
-    g = graphs.from_networkx(nx.random_regular_graph(4, n, seed=args.seed))
+    g = sdp_graph("reg", n, args.seed)
     E = np.asarray(g.edges)
     ei, ej = E[:, 0], E[:, 1]
     t = time.perf_counter()

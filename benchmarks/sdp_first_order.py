@@ -26,14 +26,15 @@ import sys
 
 if __package__:
     from benchmarks._blas import pin_blas_threads
+    from benchmarks._common import peak_rss_mb, sdp_graph
 else:  # run as a script: benchmarks/ is on sys.path
     from _blas import pin_blas_threads
+    from _common import peak_rss_mb, sdp_graph
 
 _THREADS = pin_blas_threads(sys.argv)
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import resource  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 
@@ -42,18 +43,13 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 def _one(family: str, n: int, kind: str, tol: float, budget: float, seed: int, polish: float = 0.0) -> dict:
     sys.path.insert(0, ROOT)
-    import networkx as nx
     import numpy as np
 
     from problems import _sdp_first_order as fo
-    from problems import graphs
 
-    if family == "geo":
-        g = graphs.geometric(n, seed=seed)
-    elif family == "reg":
-        g = graphs.from_networkx(nx.random_regular_graph(4, n, seed=seed))
-    else:
+    if family not in ("geo", "reg"):
         raise ValueError(f"unknown graph family {family!r}; use 'geo' or 'reg'")
+    g = sdp_graph(family, n, seed)
     E = g.edges
     del g
     t = time.perf_counter()
@@ -64,7 +60,7 @@ def _one(family: str, n: int, kind: str, tol: float, budget: float, seed: int, p
     return dict(
         family=family, n=n, m=int(len(E)), kind=kind, time_s=el, slem=s, lower_bound=lb, gap=s - lb,
         recheck_ok=bool(min(check, s) == lb), evaluations=info["evaluations"], stages=len(info["stages"]),
-        block=list(info["block_sizes"]), peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        block=list(info["block_sizes"]), peak_rss_mb=peak_rss_mb(),
         dual_rank=int(dual.coefs.size), min_w=float(np.min(w)), polish=info.get("polish"),
         stage_gaps=[(str(h["stage"]), h["slem"] - h["lower_bound"], h["time_s"]) for h in info["stages"]],
     )

@@ -35,19 +35,47 @@ def _max_step_lp(x, dx) -> float:
     return float(np.min(-x[neg] / dx[neg]))
 
 
+# Dense linear algebra in the iteration goes through SciPy's BLAS and LAPACK only.  NumPy's wheel
+# bundles its own OpenBLAS, and each library keeps its own thread pool whose threads spin for a
+# while after a call: alternating the two on this 2-core machine made a mix of Cholesky factors,
+# triangular solves, products and eigenvalue calls 2.3-2.8x slower than the same calls in one
+# library (n = 500 and 1,000; 7x at n = 200), measured in RESULTS.md section 7e.
+_dgemm = sla.blas.dgemm
+_dgemv = sla.blas.dgemv
+_ddot = sla.blas.ddot
+_dpotrf = sla.lapack.dpotrf
+
+
+def _mm(A, B):
+    """``A @ B`` by SciPy's ``dgemm``: for C-ordered operands, ``(B^T A^T)^T`` needs no copies."""
+    return _dgemm(1.0, B.T, A.T).T
+
+
+def _inner(A, B) -> float:
+    """``<A, B> = sum A_ij B_ij`` for two arrays of one shape and one memory order."""
+    if not ((A.flags.c_contiguous and B.flags.c_contiguous) or (A.flags.f_contiguous and B.flags.f_contiguous)):
+        A, B = np.ascontiguousarray(A), np.ascontiguousarray(B)
+    return float(_ddot(A.ravel(order="K"), B.ravel(order="K")))
+
+
 def _chol(M):
-    return np.linalg.cholesky(M)
+    """Lower Cholesky factor of the symmetric ``M`` (Fortran-ordered), by SciPy's ``potrf``."""
+    L, info = _dpotrf(M.T if M.flags.c_contiguous else M, lower=1, clean=1, overwrite_a=0)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"potrf failed (info={info}): the matrix is not positive definite")
+    return L
 
 
 def _inv_from_chol(L):
     """``(L L^T)^{-1}`` from the lower Cholesky factor (LAPACK ``potri``, about a third of the cost of
-    solving against the identity); symmetric to the last bit."""
-    # L is C-ordered, so L.T is the Fortran-ordered upper factor U with L L^T = U^T U.
-    inv, info = sla.lapack.dpotri(L.T, lower=0, overwrite_c=False)
+    solving against the identity); symmetric to the last bit, C-ordered."""
+    inv, info = sla.lapack.dpotri(L, lower=1, overwrite_c=False)
     if info != 0:
         raise np.linalg.LinAlgError(f"potri failed (info={info})")
-    upper = np.triu(inv)
-    return upper + np.triu(upper, 1).T
+    lower = np.tril(inv)  # Fortran-ordered like ``inv``
+    out = np.ascontiguousarray(lower)
+    out += np.triu(lower.T, 1)
+    return out
 
 
 #: Edge count from which the Newton edge block is formed by one fused, jitted float64 XLA kernel
@@ -175,8 +203,8 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
 
     S1, S2, s3, s4 = slacks(w, s)
     # Centred multipliers X = mu S^{-1} scaled so that tr X1 + tr X2 = 1.
-    S1i = np.linalg.inv(S1)
-    S2i = np.linalg.inv(S2)
+    S1i = _inv_from_chol(_chol(S1))
+    S2i = _inv_from_chol(_chol(S2))
     mu0 = 1.0 / (np.trace(S1i) + np.trace(S2i))
     X1, X2 = mu0 * S1i, mu0 * S2i
     X1 = 0.5 * (X1 + X1.T)
@@ -203,11 +231,11 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
         ge, gs = calA(X1, X2, x3 if nonneg else None, x4 if nonneg else None)
         Rp_e = -ge
         Rp_s = -1.0 - gs
-        gap_xs = np.vdot(X1, S1) + np.vdot(X2, S2)
+        gap_xs = _inner(X1, S1) + _inner(X2, S2)
         if nonneg:
-            gap_xs += x3 @ s3 + x4 @ s4
+            gap_xs += _ddot(x3, s3) + _ddot(x4, s4)
         mu = gap_xs / nu
-        lb = float(np.vdot(P, X1 - X2)) - (float(x4.sum()) if nonneg else 0.0)
+        lb = _inner(P, X1 - X2) - (float(x4.sum()) if nonneg else 0.0)
         pinf = max(np.abs(Rp_e).max(initial=0.0), abs(Rp_s))
         relgap = (s - lb) / (1.0 + abs(s) + abs(lb))
         # Stop on the absolute gap s - lb (both bounds of the SLEM lie in [0, 1]), so that ``tol`` is
@@ -244,8 +272,8 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
             n, ei, ej, At, absA, absAt if nonneg else None, X1, S1i, X2, S2i,
             x3 / s3 if nonneg else None, x4 / s4 if nonneg else None,
         )
-        XS1 = X1 @ S1i
-        XS2 = X2 @ S2i
+        XS1 = _mm(X1, S1i)
+        XS2 = _mm(X2, S2i)
         XS1 = 0.5 * (XS1 + XS1.T)
         XS2 = 0.5 * (XS2 + XS2.T)
         mws = _quad(XS1, ei, ej) - _quad(XS2, ei, ej)
@@ -253,8 +281,9 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
 
         def M_times(v):
             out = np.empty(m + 1)
-            out[:m] = Mw @ v[:m] + mws * v[m]
-            out[m] = mws @ v[:m] + mss * v[m]
+            # Mw is C-ordered: Mw.T is its Fortran-ordered view, and gemv with trans=1 gives Mw v.
+            out[:m] = _dgemv(1.0, Mw.T, v[:m], trans=1) + mws * v[m]
+            out[m] = _ddot(mws, v[:m]) + mss * v[m]
             return out
 
         def factor(shift):
@@ -287,8 +316,8 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
             R2 = sigma_mu * S2i - X2
             if corr is not None:
                 C1, C2, c3, c4 = corr
-                R1 = R1 - C1 @ S1i
-                R2 = R2 - C2 @ S2i
+                R1 = R1 - _mm(C1, S1i)
+                R2 = R2 - _mm(C2, S2i)
             R1 = 0.5 * (R1 + R1.T)
             R2 = 0.5 * (R2 + R2.T)
             if nonneg:
@@ -315,8 +344,8 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
             # X dS with dS = ±L(dw) + ds I: X L = (L X)^T for symmetric X and L, a sparse product.
             XL1 = (dLs @ X1).T
             XL2 = (dLs @ X2).T
-            dX1 = R1 - (XL1 + ds * X1) @ S1i
-            dX2 = R2 - (ds * X2 - XL2) @ S2i
+            dX1 = R1 - _mm(XL1 + ds * X1, S1i)
+            dX2 = R2 - _mm(ds * X2 - XL2, S2i)
             dX1 = 0.5 * (dX1 + dX1.T)
             dX2 = 0.5 * (dX2 + dX2.T)
             if nonneg:
@@ -342,9 +371,9 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
         ap, ad = steps(d)
         ap1, ad1 = min(1.0, ap), min(1.0, ad)
         dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4, dLs = d
-        mu_aff = np.vdot(X1 + ap1 * dX1, S1 + ad1 * dS1) + np.vdot(X2 + ap1 * dX2, S2 + ad1 * dS2)
+        mu_aff = _inner(X1 + ap1 * dX1, S1 + ad1 * dS1) + _inner(X2 + ap1 * dX2, S2 + ad1 * dS2)
         if nonneg:
-            mu_aff += (x3 + ap1 * dx3) @ (s3 + ad1 * dS3) + (x4 + ap1 * dx4) @ (s4 + ad1 * dS4)
+            mu_aff += _ddot(x3 + ap1 * dx3, s3 + ad1 * dS3) + _ddot(x4 + ap1 * dx4, s4 + ad1 * dS4)
         mu_aff /= nu
         # Centering exponent: 3 after full predictor steps, down to 1 after short ones (the adaptive
         # rule SDPT3 uses; the constants 1 and 3 are our choice, tuned on the 1000-node geometric
