@@ -33,14 +33,15 @@ if "--blas-threads" not in sys.argv:
 
 if __package__:
     from benchmarks._blas import pin_blas_threads
+    from benchmarks._common import peak_rss_mb, sdp_graph
 else:  # run as a script: benchmarks/ is on sys.path
     from _blas import pin_blas_threads
+    from _common import peak_rss_mb, sdp_graph
 
 _THREADS = pin_blas_threads(sys.argv)
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import resource  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 
@@ -52,25 +53,11 @@ FIT_CASES = [("complete", 80, (1e-4,)), ("complete", 110, (1e-4,)), ("reg", 1000
              ("geo", 1000, (1e-4,))]
 
 
-def _graph(family: str, n: int, seed: int):
-    import networkx as nx
-
-    from problems import graphs
-
-    if family == "geo":
-        return graphs.geometric(n, seed=seed)
-    if family == "reg":
-        return graphs.from_networkx(nx.random_regular_graph(4, n, seed=seed))
-    if family == "complete":
-        return graphs.complete(n)
-    raise ValueError(f"unknown graph family {family!r}; use 'geo', 'reg' or 'complete'")
-
-
 def _one(family: str, n: int, kind: str, tol: float, seed: int) -> dict:
     sys.path.insert(0, ROOT)
     from problems import _sdp, mixing
 
-    g = _graph(family, n, seed)
+    g = sdp_graph(family, n, seed)
     m = int(len(g.edges))
     solve = mixing.fastest_mixing if kind == "fmmc" else mixing.fastest_averaging
     t = time.perf_counter()
@@ -80,7 +67,7 @@ def _one(family: str, n: int, kind: str, tol: float, seed: int) -> dict:
         family=family, n=n, m=m, kind=kind, tol=tol, choice=_sdp.choose_method(n, m, tol), method=cert.method,
         solver=cert.solver, status=cert.status, time_s=el, predicted_ipm_s=_sdp.predicted_ipm_cost(n, m, tol)["seconds"],
         slem=cert.slem, lower_bound=cert.lower_bound, gap=cert.gap,
-        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        peak_rss_mb=peak_rss_mb(),
     )
 
 
@@ -89,7 +76,7 @@ def _fit_one(family: str, n: int, kind: str, tol: float, seed: int) -> dict:
     from problems import _sdp
     from problems._sdp import ipm
 
-    g = _graph(family, n, seed)
+    g = sdp_graph(family, n, seed)
     E = g.edges
     t = time.perf_counter()
     _, slem, _, _, status, iters = ipm._ipm(n, E[:, 0], E[:, 1], kind == "fmmc", tol)
