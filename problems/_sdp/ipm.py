@@ -20,11 +20,16 @@ class _IPMFailure(Exception):
 
 
 def _max_step_psd(Xchol_L, dX) -> float:
-    """Largest ``a`` with ``X + a dX ⪰ 0`` given the Cholesky factor of ``X``."""
-    T = sla.solve_triangular(Xchol_L, dX, lower=True)
-    T = sla.solve_triangular(Xchol_L, T.T, lower=True)
-    T = 0.5 * (T + T.T)
-    lam = sla.eigh(T, eigvals_only=True, subset_by_index=[0, 0], driver="evr")[0]
+    """Largest ``a`` with ``X + a dX ⪰ 0`` given the lower Cholesky factor ``L`` of ``X``: ``-1 /
+    lambda_min(L^-1 dX L^-T)``.  LAPACK ``sygst`` forms the reduced matrix from ``L`` in one pass
+    (49 ms at n = 1,000 with the eigenvalue, against 64 ms for two triangular solves; RESULTS.md 7e)."""
+    # dX is symmetric: its transpose is a Fortran-ordered view of the same matrix; sygst reads and
+    # writes the lower triangle of a copy.
+    dXf = dX.T if dX.flags.c_contiguous else dX
+    T, info = _dsygst(dXf, Xchol_L, itype=1, lower=1, overwrite_a=0)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"sygst failed (info={info})")
+    lam = sla.eigh(T, eigvals_only=True, subset_by_index=[0, 0], driver="evr", lower=True, check_finite=False)[0]
     return np.inf if lam >= 0 else -1.0 / lam
 
 
@@ -44,6 +49,7 @@ _dgemm = sla.blas.dgemm
 _dgemv = sla.blas.dgemv
 _ddot = sla.blas.ddot
 _dpotrf = sla.lapack.dpotrf
+_dsygst = sla.lapack.dsygst
 
 
 def _mm(A, B):

@@ -199,6 +199,32 @@ def test_newton_edge_block_both_paths_match_the_dense_definition(seed, n, fmmc):
     np.testing.assert_allclose(got_xla, want, rtol=0, atol=1e-12 * scale)
 
 
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), cond=st.floats(0.0, 8.0))
+def test_psd_step_length_is_the_boundary_of_the_cone(seed, n, cond):
+    # The interior point's step length a* for X + a dX ⪰ 0 is where the cone's boundary is met:
+    # X + a dX is positive definite just below a* and has a negative eigenvalue just above it, for
+    # X of condition number up to 1e8 and directions of either sign.
+    from problems._sdp import ipm
+
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    X = (Q * np.logspace(0, -cond, n)) @ Q.T
+    X = 0.5 * (X + X.T)
+    B = rng.standard_normal((n, n))
+    dX = B + B.T - (rng.uniform(0, 3) * X if rng.random() < 0.5 else 0.0)
+    a = ipm._max_step_psd(ipm._chol(X), dX)
+    lam = np.linalg.eigvalsh(np.linalg.solve(np.linalg.cholesky(X), np.linalg.solve(np.linalg.cholesky(X), dX).T))
+    if lam.min() >= 0:
+        assert a == np.inf
+        return
+    assert a == pytest.approx(-1.0 / lam.min(), rel=1e-6)
+    L = np.linalg.cholesky(X)
+    for t, sign in ((1 - 1e-4, 1), (1 + 1e-4, -1)):
+        M = np.linalg.solve(L, np.linalg.solve(L, X + t * a * dX).T)
+        assert sign * np.linalg.eigvalsh(0.5 * (M + M.T)).min() > 0
+
+
 @pytest.mark.parametrize("fmmc", [True, False])
 def test_ipm_with_the_xla_newton_block_takes_the_same_path(monkeypatch, fmmc):
     # Forcing the XLA Newton block at every size leaves the interior point's path unchanged: the
