@@ -5,6 +5,7 @@ Usage::
     python benchmarks/sdp_auto.py [--configs geo:1000 reg:1000] [--kinds fmmc fdla] [--tol 1e-4]
                                   [--blas-threads 2] [--seed 0] [--out benchmarks/results/sdp_auto.json]
     python benchmarks/sdp_auto.py --fit-model [--out ...]   # time the interior point alone, for the cost model
+    python benchmarks/sdp_auto.py --newton-block [--out ...]  # the two Newton edge-block paths, interleaved
 
 Each row runs in its own subprocess (its peak memory is its own) and calls
 ``mixing.fastest_mixing`` (FMMC) or ``mixing.fastest_averaging`` (FDLA) with ``tol`` and
@@ -18,6 +19,13 @@ and the 1-minute load before and after (the machine is shared).
 ``--fit-model`` instead times the structured interior point alone (``problems._sdp.ipm._ipm``) on
 the graphs and tolerances the cost model of ``problems/_sdp/size.py`` was fitted to, and prints
 each solve's iterations and seconds per iteration next to the model's.
+
+``--newton-block`` times the two ways the interior point forms the ``m x m`` edge block of its
+Newton matrix (``problems._sdp.ipm``: SciPy sparse-dense products, and the fused XLA kernel used
+from ``XLA_NEWTON_MIN_EDGES`` edges) on the same inputs, interleaved, median of 5 after one
+warm-up call each; the kernel's first call (its compilation) is reported apart.  The inputs are
+random positive definite ``n x n`` matrices on each graph's edges (the block's cost does not
+depend on their values).
 
 BLAS threads are pinned before numpy is imported; the default here is 2, both cores (the targets
 of issue 15 are on 2 cores, and the dense ``n x n`` and ``m x m`` factorizations use both).
@@ -87,6 +95,57 @@ def _fit_one(family: str, n: int, kind: str, tol: float, seed: int) -> dict:
                 model_per_iter=model["seconds"] / model["iterations"])
 
 
+#: Graphs of ``--newton-block``: edge counts from 892 to 6,468 around the switch at 1,500.
+BLOCK_CASES = [("geo", 200), ("geo", 300), ("geo", 350), ("reg", 1000), ("geo", 500), ("geo", 1000)]
+
+
+def _newton_block_rows(seed: int, repeats: int = 5) -> list[dict]:
+    sys.path.insert(0, ROOT)
+    import numpy as np
+
+    from problems._sdp import ipm
+
+    rows = []
+    for fam, n in BLOCK_CASES:
+        g = sdp_graph(fam, n, seed)
+        ei, ej = g.edges[:, 0], g.edges[:, 1]
+        m = len(ei)
+        rng = np.random.default_rng(seed)
+
+        def spd():
+            B = rng.standard_normal((n, n))
+            return B @ B.T / n + np.eye(n)
+
+        Ks = [spd() for _ in range(4)]
+        d3, d4 = rng.random(m) + 0.5, rng.random(n) + 0.5
+        import scipy.sparse as sp
+
+        At = sp.csr_matrix((np.r_[np.ones(m), -np.ones(m)], (np.r_[np.arange(m), np.arange(m)], np.r_[ei, ej])),
+                           shape=(m, n))
+        absA = abs(At).T.tocsr()
+        absAt = absA.T.tocsr()
+        out = np.empty((m, m))
+        t = time.perf_counter()
+        ipm._newton_edge_block_xla(n, ei, ej, *Ks, d3, d4)
+        first_xla = time.perf_counter() - t
+        fns = {
+            "numpy": lambda: ipm._newton_edge_block_numpy(n, ei, ej, At, absA, absAt, *Ks, d3, d4, out),
+            "xla": lambda: ipm._newton_edge_block_xla(n, ei, ej, *Ks, d3, d4),
+        }
+        times = {k: [] for k in fns}
+        for f in fns.values():
+            f()
+        for _ in range(repeats):
+            for k, f in fns.items():
+                t = time.perf_counter()
+                f()
+                times[k].append(time.perf_counter() - t)
+        med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+        rows.append(dict(family=fam, n=n, m=m, numpy_s=med["numpy"], xla_s=med["xla"], xla_first_call_s=first_xla,
+                         speedup=med["numpy"] / med["xla"], used=("xla" if m >= ipm.XLA_NEWTON_MIN_EDGES else "numpy")))
+    return rows
+
+
 def _sub(args, spec: str) -> dict | str:
     out = subprocess.run([sys.executable, os.path.abspath(__file__), "--blas-threads", args.blas_threads, spec],
                          capture_output=True, text=True)
@@ -103,6 +162,7 @@ def main(argv=None) -> None:
     ap.add_argument("--blas-threads", default=_THREADS)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fit-model", action="store_true", help="time the interior point alone on the model's fit cases")
+    ap.add_argument("--newton-block", action="store_true", help="time the two Newton edge-block paths, interleaved")
     ap.add_argument("--out", default=None, help="also write the rows as JSON")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--fit-one", help=argparse.SUPPRESS)
@@ -113,6 +173,19 @@ def main(argv=None) -> None:
         print(json.dumps(fn(fam, int(n), kind, float(tol), int(seed))))
         return
     rows = []
+    if args.newton_block:
+        print(f"# Newton edge block, SciPy products vs the XLA kernel ({os.cpu_count()} CPUs, BLAS threads "
+              f"{args.blas_threads}; FMMC form, median of 5 interleaved)\n")
+        head = ["graph", "n", "m", "SciPy (s)", "XLA (s)", "SciPy / XLA", "XLA first call (s)", "IPM uses"]
+        print("| " + " | ".join(head) + " |\n|" + "|".join("---" for _ in head) + "|")
+        rows = _newton_block_rows(args.seed)
+        for r in rows:
+            print(f"| {r['family']} | {r['n']} | {r['m']} | {r['numpy_s']:.4f} | {r['xla_s']:.4f} | {r['speedup']:.2f} | "
+                  f"{r['xla_first_call_s']:.2f} | {r['used']} |")
+        if args.out:
+            with open(args.out, "w") as fh:
+                json.dump(dict(blas_threads=args.blas_threads, cpus=os.cpu_count(), rows=rows), fh, indent=1)
+        return
     print(f"# {'IPM cost model fit' if args.fit_model else 'solver=auto end to end'} "
           f"({os.cpu_count()} CPUs, BLAS threads {args.blas_threads})\n")
     if args.fit_model:

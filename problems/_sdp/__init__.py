@@ -213,8 +213,8 @@ def solve_fmmc(
             ``"first_order"``.  ``"auto"`` picks the method from the predicted
             cost (:func:`choose_method`): the exact structured interior point
             (falling back to cvxpy with Clarabel, then SCS) while its predicted
-            time at ``tol`` is at most ``AUTO_IPM_MAX_SECONDS`` (about 1,000 geometric or
-            1,700 4-regular nodes at ``tol=1e-8``), else the
+            time at ``tol`` is at most ``AUTO_IPM_MAX_SECONDS`` (about 1,350 geometric or
+            1,900 4-regular nodes at ``tol=1e-8``), else the
             first-order solver (:mod:`problems._sdp_first_order`).  The
             certificate's ``method`` and ``solver`` fields say which ran.
         tol: ``ipm``: the duality gap ``p - d`` (absolute: both bounds of the

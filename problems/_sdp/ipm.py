@@ -87,10 +87,11 @@ def _inv_from_chol(L):
 #: Edge count from which the Newton edge block is formed by one fused, jitted float64 XLA kernel
 #: instead of sparse-dense SciPy products.  The kernel gathers ``K[ei] - K[ej]`` (``m x n``) for the
 #: four ``n x n`` matrices and writes the ``m x m`` block in one pass, with no ``m x m``
-#: intermediates; it compiles once per shape (about 0.1 s).  Measured in RESULTS.md section 7e:
-#: 3-5x faster at m = 6,468, a few ms either way at m of a few hundred, where the compile would
-#: dominate a small solve.
-XLA_NEWTON_MIN_EDGES = 1500
+#: intermediates.  Measured (RESULTS.md section 7e, ``benchmarks/sdp_auto.py --newton-block``):
+#: 3.2-5.4x faster per call from m = 892 to 6,468 (11 ms saved at m = 892, 0.89 s at 6,468), but
+#: it compiles once per shape, 0.11-0.29 s.  A solve takes 10-25 iterations, so the kernel pays
+#: for its compilation from about 1,000 edges (our threshold; at 892 the two are even).
+XLA_NEWTON_MIN_EDGES = 1000
 
 _XLA_EDGE_BLOCK: dict = {}
 

@@ -12,21 +12,24 @@ from problems._sdp.checks import SDPSolveError
 #: BLAS on both cores): ``IPM_SECONDS_N3 * n^3 + IPM_SECONDS_M3 * m^3 + IPM_SECONDS_M2 * m^2``.
 #: The ``n^3`` term is the dense ``n x n`` block work (four Cholesky factors, two inverses, the
 #: ``X S^-1`` products, two search directions, eight step-length eigenvalue problems); the ``m^3``
-#: term the Cholesky factor of the ``m x m`` Newton matrix (0.87 s at m = 6,468, profiled); the
-#: ``m^2`` term forming that matrix (``A^T K A`` products and Hadamard products) and the solves
-#: against it.  ``IPM_SECONDS_M3`` is the profiled Cholesky time; the other two are a least-squares
-#: fit (relative error) of 26 timed solves, 2026-12-06: random geometric graphs with 200, 500 and
-#: 1,000 nodes, random 4-regular with 1,000 and 1,500, complete with 80 and 110, FMMC and FDLA,
-#: tol 1e-4 to 1e-8 (benchmarks/RESULTS.md, section 7d).  On 500-1,500 nodes the measured time per
-#: iteration is 0.7-1.8x the model's (4-regular 0.7-1.1x, geometric 1.2-1.8x); on 200 nodes (under
-#: 3 s in all) 3.6-5.8x, from per-iteration overheads of small matrices the model leaves out.
-IPM_SECONDS_N3 = 9.3e-10
+#: term the Cholesky factor of the ``m x m`` Newton matrix (0.69-0.73 s at m = 6,468, profiled);
+#: the ``m^2`` term forming that matrix (the edge block, by the XLA kernel from
+#: ``XLA_NEWTON_MIN_EDGES`` edges) and the solves against it.  ``IPM_SECONDS_M3`` is the profiled
+#: Cholesky time; the other two are a least-squares fit (relative error) of 26 timed solves,
+#: 2026-12-06, after the XLA edge block and SciPy-only BLAS: random geometric graphs with 200, 500
+#: and 1,000 nodes, random 4-regular with 1,000 and 1,500, complete with 80 and 110, FMMC and FDLA,
+#: tol 1e-4 to 1e-8 (benchmarks/results/sdp_ipm_model_xla_20261206.json, RESULTS.md section 7e).
+#: On 500-1,500 nodes the measured time per iteration is 0.89-1.38x the model's (4-regular
+#: 0.89-0.98x, geometric 1.09-1.38x at 500 nodes and 0.91-0.94x at 1,000); on complete graphs
+#: 0.68-0.86x; on 200 nodes (under 2 s in all) 4.1-4.6x, from per-iteration overheads of small
+#: matrices the model leaves out.
+IPM_SECONDS_N3 = 6.7e-10
 
 
-IPM_SECONDS_M3 = 3.2e-12
+IPM_SECONDS_M3 = 2.55e-12
 
 
-IPM_SECONDS_M2 = 2.3e-8
+IPM_SECONDS_M2 = 1.56e-8
 
 
 def predicted_ipm_iterations(tol: float = 1e-8) -> float:
@@ -41,10 +44,10 @@ def predicted_ipm_iterations(tol: float = 1e-8) -> float:
 #: Policy of ``solver="auto"``: use the exact interior point while its predicted time is at most
 #: this many seconds, else the first-order solver of :mod:`problems._sdp_first_order`.  At the
 #: tolerances the first-order path can reach, the exact path is the better one up to here: on the
-#: 1,000-node geometric graph (predicted 50 s at tol 1e-4, 66 s at 1e-8) it certifies a gap of
-#: about 1e-4 in 50 s where the first-order solver certified 2.2e-3 in 128 s (RESULTS.md 7c, 7d).
-#: With the default ``tol=1e-8`` this is about 1,700 nodes on a 4-regular graph and 1,000 on the
-#: geometric graphs of :func:`problems.graphs.geometric`.
+#: 1,000-node geometric graph (predicted 36 s at tol 1e-4, 48 s at 1e-8) FMMC certifies a gap of
+#: 5.4e-5 in 39 s where the first-order solver certified 2.2e-3 in 128 s (RESULTS.md 7c, 7e).
+#: With the default ``tol=1e-8`` this is about 1,900 nodes on a 4-regular graph and 1,350 on the
+#: geometric graphs of :func:`problems.graphs.geometric` (m = 9,084 edges, a 0.66 GB Newton matrix).
 AUTO_IPM_MAX_SECONDS = 120.0
 
 
