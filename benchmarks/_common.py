@@ -54,10 +54,13 @@ def median(xs) -> float:
     return float(statistics.median(xs))
 
 
-def interleaved(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 1) -> dict[str, list[float]]:
+def interleaved(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 1,
+                pause: float = 0.0) -> dict[str, list[float]]:
     """Time each zero-argument callable ``repeats`` times, interleaved; returns seconds per call.
 
-    Each callable must block until its work is done (call :func:`block` inside).
+    Each callable must block until its work is done (call :func:`block` inside).  ``pause``
+    seconds are slept before each timed call (untimed), e.g. so that an idle BLAS thread pool of
+    the previous callable stops spinning first.
     """
     for _ in range(warmup):
         for fn in fns.values():
@@ -65,6 +68,8 @@ def interleaved(fns: dict[str, Callable[[], object]], repeats: int, warmup: int 
     out: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(repeats):
         for k, fn in fns.items():
+            if pause:
+                time.sleep(pause)
             t0 = time.perf_counter()
             fn()
             out[k].append(time.perf_counter() - t0)

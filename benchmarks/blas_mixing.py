@@ -30,15 +30,16 @@ if "--blas-threads" not in sys.argv:
 
 if __package__:
     from benchmarks._blas import pin_blas_threads
+    from benchmarks._common import interleaved, median
 else:  # run as a script: benchmarks/ is on sys.path
     from _blas import pin_blas_threads
+    from _common import interleaved, median
 
 _THREADS = pin_blas_threads(sys.argv)
 
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
@@ -86,17 +87,9 @@ def main(argv=None) -> None:
     print("| " + " | ".join(head) + " |\n|" + "|".join("---" for _ in head) + "|")
     rows = []
     for n in args.sizes:
-        fns = _rounds(n)
-        for f in fns.values():
-            f()
-        times = {k: [] for k in fns}
-        for _ in range(args.repeats):
-            for k, f in fns.items():
-                time.sleep(0.3)  # let the other library's idle threads stop spinning first
-                t = time.perf_counter()
-                f()
-                times[k].append(time.perf_counter() - t)
-        med = {k: 1e3 * sorted(v)[len(v) // 2] for k, v in times.items()}
+        # the pause lets the other library's idle threads stop spinning before a round is timed
+        times = interleaved(_rounds(n), args.repeats, warmup=1, pause=0.3)
+        med = {k: 1e3 * median(v) for k, v in times.items()}
         ratio = med["mixed"] / max(med["numpy"], med["scipy"])
         rows.append(dict(n=n, numpy_ms=med["numpy"], scipy_ms=med["scipy"], mixed_ms=med["mixed"], ratio=ratio))
         print(f"| {n} | {med['numpy']:.1f} | {med['scipy']:.1f} | {med['mixed']:.1f} | {ratio:.2f} |", flush=True)

@@ -41,10 +41,10 @@ if "--blas-threads" not in sys.argv:
 
 if __package__:
     from benchmarks._blas import pin_blas_threads
-    from benchmarks._common import peak_rss_mb, sdp_graph
+    from benchmarks._common import interleaved, median, peak_rss_mb, sdp_graph
 else:  # run as a script: benchmarks/ is on sys.path
     from _blas import pin_blas_threads
-    from _common import peak_rss_mb, sdp_graph
+    from _common import interleaved, median, peak_rss_mb, sdp_graph
 
 _THREADS = pin_blas_threads(sys.argv)
 
@@ -118,12 +118,7 @@ def _newton_block_rows(seed: int, repeats: int = 5) -> list[dict]:
 
         Ks = [spd() for _ in range(4)]
         d3, d4 = rng.random(m) + 0.5, rng.random(n) + 0.5
-        import scipy.sparse as sp
-
-        At = sp.csr_matrix((np.r_[np.ones(m), -np.ones(m)], (np.r_[np.arange(m), np.arange(m)], np.r_[ei, ej])),
-                           shape=(m, n))
-        absA = abs(At).T.tocsr()
-        absAt = absA.T.tocsr()
+        At, absA, absAt = ipm._incidence(n, ei, ej)
         out = np.empty((m, m))
         t = time.perf_counter()
         ipm._newton_edge_block_xla(n, ei, ej, *Ks, d3, d4)
@@ -132,15 +127,7 @@ def _newton_block_rows(seed: int, repeats: int = 5) -> list[dict]:
             "numpy": lambda: ipm._newton_edge_block_numpy(n, ei, ej, At, absA, absAt, *Ks, d3, d4, out),
             "xla": lambda: ipm._newton_edge_block_xla(n, ei, ej, *Ks, d3, d4),
         }
-        times = {k: [] for k in fns}
-        for f in fns.values():
-            f()
-        for _ in range(repeats):
-            for k, f in fns.items():
-                t = time.perf_counter()
-                f()
-                times[k].append(time.perf_counter() - t)
-        med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+        med = {k: median(v) for k, v in interleaved(fns, repeats, warmup=1).items()}
         rows.append(dict(family=fam, n=n, m=m, numpy_s=med["numpy"], xla_s=med["xla"], xla_first_call_s=first_xla,
                          speedup=med["numpy"] / med["xla"], used=("xla" if m >= ipm.XLA_NEWTON_MIN_EDGES else "numpy")))
     return rows

@@ -101,6 +101,16 @@ _XLA_EDGE_BLOCK: dict = {}
 REFINE_RTOL = 1e-12
 
 
+def _incidence(n, ei, ej):
+    """``(A^T, |A|, |A|^T)`` as CSR matrices, for the signed incidence matrix ``A`` (``n x m``,
+    column ``e`` is ``e_i - e_j``)."""
+    m = len(ei)
+    rows, cols = np.r_[np.arange(m), np.arange(m)], np.r_[ei, ej]
+    At = sp.csr_matrix((np.r_[np.ones(m), -np.ones(m)], (rows, cols)), shape=(m, n))
+    absA = sp.csr_matrix((np.ones(2 * m), (cols, rows)), shape=(n, m))
+    return At, absA, absA.T.tocsr()
+
+
 def _newton_edge_block_numpy(n, ei, ej, At, absA, absAt, X1, S1i, X2, S2i, d3, d4, out):
     """The ``m x m`` edge block of the Newton matrix, written into ``out`` (SciPy sparse products)."""
 
@@ -193,15 +203,9 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
     w = 1.0 / (1.0 + np.maximum(deg[ei], deg[ej]))
     W0 = _weights_to_W(n, ei, ej, w)
     s = _slem(W0) + 0.25
-    At = sp.csr_matrix(
-        (np.r_[np.ones(m), -np.ones(m)], (np.r_[np.arange(m), np.arange(m)], np.r_[ei, ej])), shape=(m, n)
-    )
-    absA = None
-    if nonneg:
-        absA = sp.csr_matrix(
-            (np.ones(2 * m), (np.r_[ei, ej], np.r_[np.arange(m), np.arange(m)])), shape=(n, m)
-        )
-        absAt = absA.T.tocsr()
+    At, absA, absAt = _incidence(n, ei, ej)
+    if not nonneg:
+        absA = absAt = None
 
     def slacks(w, s):
         L = _laplacian(n, ei, ej, w)

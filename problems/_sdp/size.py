@@ -45,7 +45,7 @@ def predicted_ipm_iterations(tol: float = 1e-8) -> float:
 #: this many seconds, else the first-order solver of :mod:`problems._sdp_first_order`.  At the
 #: tolerances the first-order path can reach, the exact path is the better one up to here: on the
 #: 1,000-node geometric graph (predicted 36 s at tol 1e-4, 48 s at 1e-8) FMMC certifies a gap of
-#: 5.4e-5 in 39 s where the first-order solver certified 2.2e-3 in 128 s (RESULTS.md 7c, 7e).
+#: 5.4e-5 in 38-43 s where the first-order solver certified 2.2e-3 in 128 s (RESULTS.md 7c, 7e).
 #: With the default ``tol=1e-8`` this is about 1,900 nodes on a 4-regular graph and 1,350 on the
 #: geometric graphs of :func:`problems.graphs.geometric` (m = 9,084 edges, a 0.66 GB Newton matrix).
 AUTO_IPM_MAX_SECONDS = 120.0
