@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/sdp_first_order.py [--configs geo:1000 reg:1000 geo:5000 reg:5000 geo:10000]
                                          [--kinds fmmc fdla] [--tol 1e-4] [--budget 1000:20 5000:60 10000:120]
-                                         [--blas-threads 1] [--seed 0]
+                                         [--blas-threads 1] [--seed 0] [--eigen-blas-threads 1|none]
 
 Each configuration runs in its own subprocess (so its peak memory is its own)
 and calls :func:`problems._sdp_first_order.solve_first_order` directly: it
@@ -16,7 +16,10 @@ seed)`` through ``graphs.from_networkx``).  The solver stops at the certified ga
 every row prints the certified gap it reached, the time (graph construction
 excluded), the peak resident memory of the subprocess, and the 1-minute load
 average before and after (the machine is shared).  BLAS threads are pinned
-before numpy is imported.
+before numpy is imported.  ``--eigen-blas-threads`` sets the solver's own per-call limit
+(``problems._sdp_first_order.EIGEN_BLAS_THREADS``; ``none`` leaves the process's threads, as the
+solver did before that limit existed); with ``--blas-threads 2`` it compares the public API's
+unpinned setting with and without the limit.
 """
 
 from __future__ import annotations
@@ -41,11 +44,14 @@ import time  # noqa: E402
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
-def _one(family: str, n: int, kind: str, tol: float, budget: float, seed: int, polish: float = 0.0) -> dict:
+def _one(family: str, n: int, kind: str, tol: float, budget: float, seed: int, polish: float = 0.0,
+         eigen_threads: str = "1") -> dict:  # fmt: skip
     sys.path.insert(0, ROOT)
     import numpy as np
 
     from problems import _sdp_first_order as fo
+
+    fo.EIGEN_BLAS_THREADS = None if eigen_threads == "none" else int(eigen_threads)
 
     if family not in ("geo", "reg"):
         raise ValueError(f"unknown graph family {family!r}; use 'geo' or 'reg'")
@@ -77,14 +83,16 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--polish", type=float, default=0.0,
                     help="seconds of the cluster-model trust-region polish (problems/_sdp_bundle.py) after the budget")
+    ap.add_argument("--eigen-blas-threads", default="1", help="the solver's per-call BLAS limit, or 'none'")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
-        fam, n, kind, tol, budget, seed, polish = args.one.split(",")
-        print(json.dumps(_one(fam, int(n), kind, float(tol), float(budget), int(seed), float(polish))))
+        fam, n, kind, tol, budget, seed, polish, eig = args.one.split(",")
+        print(json.dumps(_one(fam, int(n), kind, float(tol), float(budget), int(seed), float(polish), eig)))
         return
     budgets = {int(k): float(v) for k, v in (b.split(":") for b in args.budget)}
-    print(f"# First-order FMMC / FDLA ({os.cpu_count()} CPUs, BLAS threads {args.blas_threads}, tol {args.tol:g})")
+    print(f"# First-order FMMC / FDLA ({os.cpu_count()} CPUs, BLAS threads {args.blas_threads}, "
+          f"eigensolver BLAS limit {args.eigen_blas_threads}, tol {args.tol:g})")
     print()
     head = ["graph", "n", "m", "kind", "budget (s)", "time (s)", "SLEM", "certified lower", "certified gap", "gap <= tol",
             "evals", "dual rank", "peak RSS (MB)", "load before/after"]
@@ -98,7 +106,7 @@ def main(argv=None) -> None:
             load0 = os.getloadavg()[0]
             out = subprocess.run(
                 [sys.executable, os.path.abspath(__file__), "--blas-threads", args.blas_threads,
-                 "--one", f"{fam},{n},{kind},{args.tol},{budget},{args.seed},{args.polish}"],
+                 "--one", f"{fam},{n},{kind},{args.tol},{budget},{args.seed},{args.polish},{args.eigen_blas_threads}"],
                 capture_output=True, text=True,
             )
             load1 = os.getloadavg()[0]

@@ -112,6 +112,7 @@ the lower bound is rigorous regardless).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 import warnings
@@ -121,7 +122,8 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-__all__ = ["LowRankDual", "certified_lower_bound", "solve_first_order", "DENSE_SLEM_MAX", "DENSE_EIG_MAX"]
+__all__ = ["LowRankDual", "certified_lower_bound", "solve_first_order", "DENSE_SLEM_MAX", "DENSE_EIG_MAX",
+           "EIGEN_BLAS_THREADS"]
 
 #: Up to this many nodes the eigenpairs inside the optimiser come from dense ``eigh``.
 DENSE_EIG_MAX = 400
@@ -138,6 +140,14 @@ KPSD = 16
 POLISH_BLOCK = 16
 #: Up to this many nodes the certificate's SLEM is recomputed with dense ``eigvalsh``.
 DENSE_SLEM_MAX = 2000
+#: BLAS threads inside each sparse extreme-eigenpair call (``lobpcg``, ``eigsh``); ``None`` leaves
+#: the process's setting.  LOBPCG does its block products with NumPy and its Rayleigh-Ritz ``eigh``
+#: with SciPy, and the two wheels bundle separate OpenBLAS thread pools that spin against each other:
+#: on 2 cores, one call at n = 1,000 (geometric, 48-vector block) took 0.57-0.72 s with both pools at
+#: 2 threads against 0.18 s pinned to 1 (3.2-4.1x; 2.9-3.1 s against 0.91-0.96 s at n = 5,000), and
+#: limiting the pools to 1 thread per call with threadpoolctl matches the pinned time
+#: (``python benchmarks/blas_mixing.py --lobpcg``, RESULTS.md section 7f).
+EIGEN_BLAS_THREADS: int | None = 1
 
 _EPS = np.finfo(float).eps
 
@@ -257,6 +267,21 @@ class _SparseW:
         return self.M
 
 
+_THREADPOOLS = []
+
+
+def _eigen_threads():
+    """Context limiting the BLAS pools to :data:`EIGEN_BLAS_THREADS` (threadpoolctl; the controller,
+    which lists the loaded BLAS libraries, is made once, after SciPy's is loaded)."""
+    if EIGEN_BLAS_THREADS is None:
+        return contextlib.nullcontext()
+    if not _THREADPOOLS:
+        from threadpoolctl import ThreadpoolController
+
+        _THREADPOOLS.append(ThreadpoolController())
+    return _THREADPOOLS[0].limit(limits=int(EIGEN_BLAS_THREADS), user_api="blas")
+
+
 def _centre(V):
     return V - V.mean(axis=0, keepdims=True)
 
@@ -291,13 +316,14 @@ class _Eigs:
         op = M if side == 0 else -M
         lam = V = None
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _eigen_threads():
                 warnings.simplefilter("ignore")
                 lam, V = spla.lobpcg(op, _centre(X), Y=self.ones, largest=True, tol=tol, maxiter=maxiter)
         except Exception:
             lam = None
         if lam is None or not np.all(np.isfinite(lam)):
-            lam, V = spla.eigsh(spla.aslinearoperator(op), k=k, which="LA", v0=_centre(self.rng.standard_normal(n)))
+            with _eigen_threads():
+                lam, V = spla.eigsh(spla.aslinearoperator(op), k=k, which="LA", v0=_centre(self.rng.standard_normal(n)))
         order = np.argsort(lam)[::-1]
         lam, V = lam[order], _centre(V[:, order])
         res = np.linalg.norm(op @ V - V * lam, axis=0)

@@ -246,3 +246,36 @@ def test_polished_first_order_certificate_brackets_the_exact_optimum():
     assert min(fo.certified_lower_bound(g.n, E, dual), s) == lb  # re-checkable from the exposed dual
     # the polish is what brought the primal to the optimum: one smoothed stage alone is far from it
     assert info["stages"][0]["slem"] - opt > 1e-4 and s - opt < 1e-6
+
+
+def test_eigensolver_calls_run_with_the_blas_limit(monkeypatch):
+    """Each sparse extreme-eigenpair call sees NumPy's and SciPy's OpenBLAS pools at
+    EIGEN_BLAS_THREADS threads (the mixed-pool slowdown, RESULTS.md 7f), and the pools get their
+    previous size back afterwards; ``None`` leaves them alone."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads():
+        # every loaded BLAS by file (SCS, loaded with cvxpy, bundles a third, single-threaded one)
+        return {i["filepath"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    seen = []
+    real = fo.spla.lobpcg
+
+    def spy(*a, **k):
+        seen.append(blas_threads())
+        return real(*a, **k)
+
+    monkeypatch.setattr(fo.spla, "lobpcg", spy)
+    g = graphs.geometric(60, seed=0)
+    M = fo._SparseW(60, g.edges[:, 0], g.edges[:, 1]).set(np.full(len(g.edges), 0.05))
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        wheels = [f for f in before if "numpy.libs" in f or "scipy.libs" in f]
+        assert wheels and all(before[f] == 2 for f in wheels), before  # the pools the limit is about
+        fo._Eigs(60, k0=4, kmax=8, seed=0)(M, 1e-2)
+        assert seen and all(all(t == 1 for t in s.values()) for s in seen), seen
+        assert blas_threads() == before
+        monkeypatch.setattr(fo, "EIGEN_BLAS_THREADS", None)
+        seen.clear()
+        fo._Eigs(60, k0=4, kmax=8, seed=0)(M, 1e-2)
+        assert seen and all(s == before for s in seen), seen
