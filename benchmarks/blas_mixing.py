@@ -29,7 +29,7 @@ ones vector).  LOBPCG does its block products with NumPy and its Rayleigh-Ritz `
 the mixed pattern.  The thread count is fixed when a process starts, so each round is a fresh
 process: one with BLAS pinned to 1 thread (what ``benchmarks/sdp_first_order.py`` uses) and one
 left at 2 (what the public API got on this machine unless the caller pinned), and one left at 2
-with each call inside ``threadpoolctl.threadpool_limits(1, "blas")`` (what the solver now does
+with each call inside the solver's own limit (``_sdp_first_order._eigen_threads``, what it now does
 itself), interleaved; each process times 3 calls after one warm-up and reports their median.
 """
 
@@ -88,25 +88,26 @@ def _rounds(n: int, seed: int = 0) -> dict:
 
 def _lobpcg_one(n: int, limit: bool) -> float:
     """Median seconds of 3 LOBPCG calls (after one warm-up) in this process, as the solver calls it;
-    with ``limit``, each call runs inside ``threadpool_limits(1, "blas")``."""
+    with ``limit``, each call runs inside the solver's own BLAS limit (one thread)."""
     import contextlib
     import time
-
-    from threadpoolctl import threadpool_limits
 
     import scipy.sparse as sps
     import scipy.sparse.linalg as spla
 
+    from problems import _sdp_first_order as fo
     from problems import graphs, mixing
+
+    fo.EIGEN_BLAS_THREADS = 1
 
     W = sps.csr_matrix(mixing.metropolis(graphs.geometric(n, seed=0)))
     ones = np.ones((n, 1)) / np.sqrt(n)
-    X0 = np.random.default_rng(0).standard_normal((n, 48))
+    X0 = np.random.default_rng(0).standard_normal((n, fo.KMAX))  # the solver's largest block
     X0 -= ones @ (ones.T @ X0)
     times = []
     for i in range(4):
         t = time.perf_counter()
-        with threadpool_limits(1, user_api="blas") if limit else contextlib.nullcontext():
+        with fo._eigen_threads() if limit else contextlib.nullcontext():
             spla.lobpcg(W, X0.copy(), Y=ones, largest=True, tol=1e-9, maxiter=40)
         if i:
             times.append(time.perf_counter() - t)

@@ -113,6 +113,7 @@ the lower bound is rigorous regardless).
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import time
 import warnings
@@ -267,19 +268,20 @@ class _SparseW:
         return self.M
 
 
-_THREADPOOLS = []
+@functools.cache
+def _threadpool_controller():
+    """threadpoolctl's list of the loaded BLAS libraries, made once (on the first eigensolver call,
+    after SciPy's OpenBLAS is loaded)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _eigen_threads():
-    """Context limiting the BLAS pools to :data:`EIGEN_BLAS_THREADS` (threadpoolctl; the controller,
-    which lists the loaded BLAS libraries, is made once, after SciPy's is loaded)."""
+    """Context limiting the BLAS pools to :data:`EIGEN_BLAS_THREADS` (none when it is ``None``)."""
     if EIGEN_BLAS_THREADS is None:
         return contextlib.nullcontext()
-    if not _THREADPOOLS:
-        from threadpoolctl import ThreadpoolController
-
-        _THREADPOOLS.append(ThreadpoolController())
-    return _THREADPOOLS[0].limit(limits=int(EIGEN_BLAS_THREADS), user_api="blas")
+    return _threadpool_controller().limit(limits=int(EIGEN_BLAS_THREADS), user_api="blas")
 
 
 def _centre(V):
