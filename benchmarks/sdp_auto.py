@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/sdp_auto.py [--configs geo:1000 reg:1000] [--kinds fmmc fdla] [--tol 1e-4]
                                   [--blas-threads 2] [--seed 0] [--out benchmarks/results/sdp_auto.json]
+                                  [--ipm-set CERTIFY_WITHIN=0,STEP_CHOLESKY_TEST=0 default --rounds 2]
     python benchmarks/sdp_auto.py --fit-model [--out ...]   # time the interior point alone, for the cost model
     python benchmarks/sdp_auto.py --newton-block [--out ...]  # the two Newton edge-block paths, interleaved
 
@@ -14,7 +15,10 @@ Each row runs in its own subprocess (its peak memory is its own) and calls
 ``solver="auto"`` chose (``problems._sdp.choose_method``), the solver that ran, the certified gap
 ``slem - lower_bound`` of the returned matrix, the wall time (graph construction excluded), the
 time the cost model predicted (``problems._sdp.predicted_ipm_cost``), the peak resident memory
-and the 1-minute load before and after (the machine is shared).
+and the 1-minute load before and after (the machine is shared).  ``--ipm-set`` sets constants of
+``problems._sdp.ipm`` in each row's process (``NAME=VALUE,...``; ``default`` leaves them); with
+several variants and ``--rounds``, the variants are interleaved per graph and problem.
+``CERTIFY_WITHIN=0,STEP_CHOLESKY_TEST=0`` is the interior point before 2026-12-07.
 
 ``--fit-model`` instead times the structured interior point alone (``problems._sdp.ipm._ipm``) on
 the graphs and tolerances the cost model of ``problems/_sdp/size.py`` was fitted to, and prints
@@ -61,18 +65,26 @@ FIT_CASES = [("complete", 80, (1e-4,)), ("complete", 110, (1e-4,)), ("reg", 1000
              ("geo", 1000, (1e-4,))]
 
 
-def _one(family: str, n: int, kind: str, tol: float, seed: int) -> dict:
+def _one(family: str, n: int, kind: str, tol: float, seed: int, ipm_set: str = "default") -> dict:
     sys.path.insert(0, ROOT)
     from problems import _sdp, mixing
+    from problems._sdp import ipm
 
+    for item in ipm_set.split(";") if ipm_set != "default" else []:
+        name, value = item.split("=")
+        if not hasattr(ipm, name):
+            raise SystemExit(f"--ipm-set: problems._sdp.ipm has no {name!r}")
+        setattr(ipm, name, type(getattr(ipm, name))(float(value)))
     g = sdp_graph(family, n, seed)
     m = int(len(g.edges))
     solve = mixing.fastest_mixing if kind == "fmmc" else mixing.fastest_averaging
+    its = []
     t = time.perf_counter()
-    W, cert = solve(g, tol=tol, return_certificate=True, progress=lambda info: None)
+    W, cert = solve(g, tol=tol, return_certificate=True, progress=lambda info: its.append(info.get("iteration", 0)))
     el = time.perf_counter() - t
     return dict(
-        family=family, n=n, m=m, kind=kind, tol=tol, choice=_sdp.choose_method(n, m, tol), method=cert.method,
+        family=family, n=n, m=m, kind=kind, tol=tol, ipm_set=ipm_set, iterations=max(its),
+        choice=_sdp.choose_method(n, m, tol), method=cert.method,
         solver=cert.solver, status=cert.status, time_s=el, predicted_ipm_s=_sdp.predicted_ipm_cost(n, m, tol)["seconds"],
         slem=cert.slem, lower_bound=cert.lower_bound, gap=cert.gap,
         peak_rss_mb=peak_rss_mb(),
@@ -150,14 +162,20 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fit-model", action="store_true", help="time the interior point alone on the model's fit cases")
     ap.add_argument("--newton-block", action="store_true", help="time the two Newton edge-block paths, interleaved")
+    ap.add_argument("--ipm-set", nargs="+", default=["default"],
+                    help="constants of problems._sdp.ipm per row, NAME=VALUE,... or default (several: interleaved)")
+    ap.add_argument("--rounds", type=int, default=1, help="rounds over the --ipm-set variants")
     ap.add_argument("--out", default=None, help="also write the rows as JSON")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--fit-one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one or args.fit_one:
-        fam, n, kind, tol, seed = (args.one or args.fit_one).split(",")
-        fn = _one if args.one else _fit_one
-        print(json.dumps(fn(fam, int(n), kind, float(tol), int(seed))))
+        if args.one:
+            fam, n, kind, tol, seed, variant = args.one.split(",", 5)
+            print(json.dumps(_one(fam, int(n), kind, float(tol), int(seed), variant.replace(",", ";"))))
+        else:
+            fam, n, kind, tol, seed = args.fit_one.split(",")
+            print(json.dumps(_fit_one(fam, int(n), kind, float(tol), int(seed))))
         return
     rows = []
     if args.newton_block:
@@ -190,24 +208,26 @@ def main(argv=None) -> None:
                           f"{r['per_iter']:.3f} | {r['model_per_iter']:.3f} | {r['per_iter'] / r['model_per_iter']:.2f} |",
                           flush=True)
     else:
-        head = ["graph", "n", "m", "kind", "auto chose", "solver", "time (s)", "predicted IPM (s)", "SLEM",
-                "certified gap", f"gap <= {args.tol:g}", "peak RSS (MB)", "load before/after"]
+        head = ["graph", "n", "m", "kind", "auto chose", "solver", "ipm constants", "iterations", "time (s)",
+                "predicted IPM (s)", "SLEM", "certified gap", f"gap <= {args.tol:g}", "peak RSS (MB)", "load before/after"]
         print("| " + " | ".join(head) + " |\n|" + "|".join("---" for _ in head) + "|")
         for cfg in args.configs:
             fam, n = cfg.split(":")
             for kind in args.kinds:
-                load0 = os.getloadavg()[0]
-                r = _sub(args, f"--one={fam},{n},{kind},{args.tol},{args.seed}")
-                load1 = os.getloadavg()[0]
-                if isinstance(r, str):
-                    print(f"| {fam} | {n} | – | {kind} | {r} |", flush=True)
-                    continue
-                r.update(load_before=load0, load_after=load1)
-                rows.append(r)
-                print(f"| {fam} | {n} | {r['m']} | {kind} | {r['choice']} | {r['solver']} | {r['time_s']:.1f} | "
-                      f"{r['predicted_ipm_s']:.0f} | {r['slem']:.6f} | {r['gap']:.2e} | "
-                      f"{'yes' if r['gap'] <= args.tol else 'no'} | {r['peak_rss_mb']:.0f} | {load0:.1f}/{load1:.1f} |",
-                      flush=True)
+                for _ in range(args.rounds):
+                    for variant in args.ipm_set:
+                        load0 = os.getloadavg()[0]
+                        r = _sub(args, f"--one={fam},{n},{kind},{args.tol},{args.seed},{variant}")
+                        load1 = os.getloadavg()[0]
+                        if isinstance(r, str):
+                            print(f"| {fam} | {n} | – | {kind} | {r} |", flush=True)
+                            continue
+                        r.update(load_before=load0, load_after=load1)
+                        rows.append(r)
+                        print(f"| {fam} | {n} | {r['m']} | {kind} | {r['choice']} | {r['solver']} | {r['ipm_set']} | "
+                              f"{r['iterations']} | {r['time_s']:.1f} | {r['predicted_ipm_s']:.0f} | {r['slem']:.6f} | "
+                              f"{r['gap']:.2e} | {'yes' if r['gap'] <= args.tol else 'no'} | {r['peak_rss_mb']:.0f} | "
+                              f"{load0:.1f}/{load1:.1f} |", flush=True)
     if args.out:
         with open(args.out, "w") as fh:
             json.dump(dict(blas_threads=args.blas_threads, cpus=os.cpu_count(), tol=args.tol, rows=rows), fh, indent=1)

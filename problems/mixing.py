@@ -211,7 +211,8 @@ def fastest_mixing(
             or an exact path accepted by :func:`problems._sdp.solve_fmmc`
             (``"ipm"``, ``"clarabel"``, ``"scs"``).
         tol: the target certified gap ``slem - lower_bound`` (e.g. ``1e-4``): the
-            interior point's duality-gap and feasibility tolerance, the first-order
+            interior point stops once its certificate's gap, or its own duality gap and
+            feasibility, is within it; the first-order
             solver's certified gap (Clarabel and SCS: their own relative tolerances,
             see :func:`problems._sdp.solve_fmmc`).
         return_certificate: also return an :class:`problems._sdp.SDPCertificate`

@@ -217,9 +217,11 @@ def solve_fmmc(
             1,900 4-regular nodes at ``tol=1e-8``), else the
             first-order solver (:mod:`problems._sdp_first_order`).  The
             certificate's ``method`` and ``solver`` fields say which ran.
-        tol: ``ipm``: the duality gap ``p - d`` (absolute: both bounds of the
-            SLEM lie in [0, 1]) and the primal infeasibility, so the certified gap is
-            ``tol`` up to the final weight and dual repairs; Clarabel: its relative
+        tol: ``ipm``: it stops at the first iterate whose certified gap (checked once
+            its own gap is within ``ipm.CERTIFY_WITHIN * tol``) is at most ``tol``, or
+            whose duality gap ``p - d`` (absolute: both bounds of the SLEM lie in
+            [0, 1]) and primal infeasibility are, so the certified gap is ``tol`` up
+            to the final weight and dual repairs; Clarabel: its relative
             gap ``(p - d) / (1 + |p| + |d|)`` and infeasibility; ``eps`` of SCS
             (at least 1e-7).  First-order path: the target certified gap
             ``slem - lower_bound``; if it is not reached the best answer is
@@ -230,7 +232,8 @@ def solve_fmmc(
             seconds and return the best certified point (``None``: no limit).
         progress: ``None`` or a callable receiving a dict: once at the start (the path, the size
             and the predicted memory and IPM time), then per interior-point iteration or per
-            first-order stage (the current SLEM and lower bound).
+            first-order stage (the current SLEM and lower bound; for the interior point also
+            ``certified_gap``, ``None`` until it is checked).
 
     Returns:
         ``W`` (``(n, n)`` float64), or ``(W, certificate)``.  ``W`` is exactly

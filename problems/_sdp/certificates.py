@@ -193,19 +193,37 @@ def dual_lower_bound(n: int, edges: np.ndarray, Y: np.ndarray, *, nonnegative: b
     return max(0.0, num / nuc - margin)
 
 
-def _finish(kind, n, ei, ej, w, Y, z, solver_name, status, t0, viol_limit, return_certificate):
+def _repaired_W(kind, n, ei, ej, w, viol_limit, solver_name):
+    """The mixing matrix of a solver's weights, FMMC weights projected onto their feasible set."""
     if kind == "fmmc":
         w, _ = _repair_fmmc_weights(n, ei, ej, w, viol_limit)
     else:
         w = np.asarray(w, dtype=float)
         if not np.all(np.isfinite(w)):
             raise SDPSolveError(f"solver {solver_name!r} returned non-finite weights; try solver='ipm' or solver='clarabel'")
-    W = _weights_to_W(n, ei, ej, w)
-    if not return_certificate:
-        return W
+    return _weights_to_W(n, ei, ej, w)
+
+
+def _certify(kind, n, ei, ej, w, Y, z, viol_limit, solver_name="ipm"):
+    """``(W, slem, lower_bound)``: the repaired mixing matrix, its SLEM and the rigorous lower bound
+    from ``Y``, what :func:`_finish` reports (the interior point also calls it, to stop on the
+    certified gap)."""
+    W = _repaired_W(kind, n, ei, ej, w, viol_limit, solver_name)
     s = _slem(W)
     lb = dual_lower_bound(n, np.stack([ei, ej], axis=1), Y, nonnegative=(kind == "fmmc"), z=z) if Y is not None else 0.0
-    lb = min(lb, s)  # a valid lower bound never exceeds an achieved value
+    return W, s, min(lb, s)  # a valid lower bound never exceeds an achieved value
+
+
+def _finish(kind, n, ei, ej, w, Y, z, solver_name, status, t0, viol_limit, return_certificate, certified=None):
+    """The answer: ``W``, and its :class:`SDPCertificate` if asked.  ``certified``: what
+    :func:`_certify` returned for these ``w``, ``Y`` and ``z`` when the solver computed it already."""
+    if certified is None:
+        if not return_certificate:
+            return _repaired_W(kind, n, ei, ej, w, viol_limit, solver_name)
+        certified = _certify(kind, n, ei, ej, w, Y, z, viol_limit, solver_name)
+    W, s, lb = certified
+    if not return_certificate:
+        return W
     cert = SDPCertificate(
         slem=s,
         lower_bound=lb,

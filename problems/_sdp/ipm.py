@@ -12,7 +12,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from problems._sdp.checks import SDPSolveError, _laplacian, _quad, _repair_fmmc_weights, _slem, _weights_to_W
-from problems._sdp.certificates import _finish, dual_lower_bound
+from problems._sdp.certificates import _certify, _finish, dual_lower_bound
 
 
 class _IPMFailure(Exception):
@@ -31,6 +31,25 @@ def _max_step_psd(Xchol_L, dX) -> float:
         raise np.linalg.LinAlgError(f"sygst failed (info={info})")
     lam = sla.eigh(T, eigvals_only=True, subset_by_index=[0, 0], driver="evr", lower=True, check_finite=False)[0]
     return np.inf if lam >= 0 else -1.0 / lam
+
+
+#: Try one Cholesky factor of ``X + cap dX`` before the step-length eigenvalue (False: always the
+#: eigenvalue, as before 2026-12-07; for benchmarks).
+STEP_CHOLESKY_TEST = True
+
+
+def _max_step_psd_capped(X, Xchol_L, dX, cap: float) -> float:
+    """:func:`_max_step_psd`, or ``inf`` when ``X + cap dX`` is positive definite (any step above
+    ``cap`` is clipped to it by the caller): one Cholesky attempt first, about 6 ms against 51 ms
+    for ``sygst`` + ``eigh`` at n = 1,000 (RESULTS.md 7g).  The interior point's full steps
+    (``ad = 1`` in most late iterations) then skip the eigenvalue."""
+    if not STEP_CHOLESKY_TEST:
+        return _max_step_psd(Xchol_L, dX)
+    T = X + cap * dX
+    _, info = _dpotrf(T.T if T.flags.c_contiguous else T, lower=1, clean=0, overwrite_a=1)
+    if info == 0:
+        return np.inf
+    return _max_step_psd(Xchol_L, dX)
 
 
 def _max_step_lp(x, dx) -> float:
@@ -99,6 +118,16 @@ _XLA_EDGE_BLOCK: dict = {}
 #: refinement is taken (our choice).  Early iterations solve to 1e-16-1e-13; the step matters late
 #: in a tight solve (1e-12-1e-11 there, reduced about 3x by it) and after a regularised factor.
 REFINE_RTOL = 1e-12
+
+
+#: The iterate's own gap ``s - lb`` (``lb = <P, X1 - X2> - 1^T x4``) overstates the certified one: the
+#: certificate divides by ``||X1 - X2||_*``, below ``tr X1 + tr X2 = 1`` where the two multipliers
+#: overlap, and re-optimises ``z``.  On geometric n = 1,000 at tol 1e-4 (RESULTS.md 7g) the certified
+#: gap was 0.24-0.31 of ``s - lb`` for FDLA and 0.35-0.58 for FMMC over the last iterations, so
+#: certifying the iterate stops one iteration earlier.  The certificate (a dense ``eigvalsh``, the
+#: dual repair, for FMMC an LP) costs 0.13-0.22 s there against 1.9-2.3 s per iteration; it is
+#: computed once ``s - lb <= CERTIFY_WITHIN * tol`` (our choice).  0 turns the check off.
+CERTIFY_WITHIN = 10.0
 
 
 def _incidence(n, ei, ej):
@@ -183,8 +212,14 @@ def _newton_edge_block(n, ei, ej, At, absA, absAt, X1, S1i, X2, S2i, d3, d4, out
     return _newton_edge_block_numpy(n, ei, ej, At, absA, absAt, X1, S1i, X2, S2i, d3, d4, out)
 
 
-def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list | None = None, progress=None):
+def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list | None = None, progress=None,
+         certified: list | None = None):
     """Primal-dual interior point (HKM direction, Mehrotra predictor-corrector).
+
+    Stops at the first iterate whose certificate (:func:`problems._sdp.certificates._certify`,
+    checked once ``s - lb <= CERTIFY_WITHIN * tol``) has gap at most ``tol``, or whose own gap
+    ``s - lb`` and primal infeasibility are both at most ``tol``.  When the last iterate was certified,
+    its ``(W, slem, lower_bound)`` is appended to ``certified`` (if given), for :func:`_finish`.
 
     Written in SDPT3's dual form  ``max b^T y  s.t.  C - Σ y_k A_k = S ⪰ 0`` with
     ``y = (w, s)``, ``b = (0, -1)`` and blocks
@@ -254,17 +289,26 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
         lb = _inner(P, X1 - X2) - (float(x4.sum()) if nonneg else 0.0)
         pinf = max(np.abs(Rp_e).max(initial=0.0), abs(Rp_s))
         relgap = (s - lb) / (1.0 + abs(s) + abs(lb))
-        # Stop on the absolute gap s - lb (both bounds of the SLEM lie in [0, 1]), so that ``tol`` is
-        # the gap the certificate reports, up to the final weight and dual repairs.
+        # Stop on the certified gap (near the end) or on the absolute gap s - lb (both bounds of the
+        # SLEM lie in [0, 1]), so that ``tol`` is the gap the certificate reports, up to the final
+        # weight and dual repairs.
         merit = max(s - lb, pinf)
+        got = cgap = None
+        if s - lb <= CERTIFY_WITHIN * tol:
+            got = _certify("fmmc" if nonneg else "fdla", n, ei, ej, w, X1 - X2, x4 if nonneg else None, 1e-6)
+            cgap = got[1] - got[2]
         if history is not None:
-            history.append(dict(it=it, s=float(s), lb=lb, relgap=float(relgap), pinf=float(pinf), mu=float(mu)))
+            history.append(dict(it=it, s=float(s), lb=lb, relgap=float(relgap), pinf=float(pinf), mu=float(mu),
+                                certified_gap=cgap))
         if progress is not None:
-            progress(dict(path="ipm", iteration=it, slem=float(s), lower_bound=lb, relgap=float(relgap), pinf=float(pinf)))
+            progress(dict(path="ipm", iteration=it, slem=float(s), lower_bound=lb, relgap=float(relgap), pinf=float(pinf),
+                          certified_gap=cgap))
         if merit < best_merit:
             best_merit, best_it = merit, it
             best = (w, s, X1, X2, x4 if nonneg else None)
-        if s - lb <= tol and pinf <= tol:
+        if (cgap is not None and cgap <= tol) or (s - lb <= tol and pinf <= tol):
+            if got is not None and certified is not None:
+                certified.append(got)
             status = "optimal"
             break
         if it - best_it >= 4:
@@ -377,10 +421,12 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
                 dS3 = dS4 = dx3 = dx4 = None
             return dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4, dLs
 
-        def steps(d):
+        def steps(d, cap):
+            # Largest steps keeping the cones, or inf where the step ``cap`` keeps them (the caller
+            # clips the steps at ``cap``).
             dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4, _ = d
-            ap = min(_max_step_psd(LX1, dX1), _max_step_psd(LX2, dX2))
-            ad = min(_max_step_psd(LS1, dS1), _max_step_psd(LS2, dS2))
+            ap = min(_max_step_psd_capped(X1, LX1, dX1, cap), _max_step_psd_capped(X2, LX2, dX2, cap))
+            ad = min(_max_step_psd_capped(S1, LS1, dS1, cap), _max_step_psd_capped(S2, LS2, dS2, cap))
             if nonneg:
                 ap = min(ap, _max_step_lp(x3, dx3), _max_step_lp(x4, dx4))
                 ad = min(ad, _max_step_lp(s3, dS3), _max_step_lp(s4, dS4))
@@ -388,7 +434,7 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
 
         # predictor
         d = direction(0.0, None)
-        ap, ad = steps(d)
+        ap, ad = steps(d, 1.0)
         ap1, ad1 = min(1.0, ap), min(1.0, ad)
         dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4, dLs = d
         mu_aff = _inner(X1 + ap1 * dX1, S1 + ad1 * dS1) + _inner(X2 + ap1 * dX2, S2 + ad1 * dS2)
@@ -404,8 +450,8 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
         # dX dS with dS = ±L(dw) + ds I, as sparse products (dX symmetric).
         corr = ((dLs @ dX1).T + ds * dX1, ds * dX2 - (dLs @ dX2).T, dx3 * dS3 if nonneg else None, dx4 * dS4 if nonneg else None)
         d = direction(sigma * mu, corr)
-        ap, ad = steps(d)
         gamma = 0.9 + 0.09 * min(ap1, ad1)
+        ap, ad = steps(d, 1.0 / gamma)
         ap, ad = min(1.0, gamma * ap), min(1.0, gamma * ad)
         if ap < 1e-10 and ad < 1e-10:
             status = "stalled"
@@ -430,8 +476,9 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
 
 def _solve_ipm(kind, n, ei, ej, tol, t0, return_certificate, name="ipm", progress=None):
     nonneg = kind == "fmmc"
+    certified = []
     try:
-        w, s, Y, z, status, it = _ipm(n, ei, ej, nonneg, tol, progress=progress)
+        w, s, Y, z, status, it = _ipm(n, ei, ej, nonneg, tol, progress=progress, certified=certified)
     except MemoryError as exc:
         raise SDPSolveError(
             f"the interior-point solver needs a dense {len(ei)}x{len(ei)} Newton matrix and ran out of memory; "
@@ -447,4 +494,5 @@ def _solve_ipm(kind, n, ei, ej, tol, t0, return_certificate, name="ipm", progres
                 "pass solver='clarabel' (or 'scs') to use cvxpy instead"
             )
         status = "optimal_inaccurate"
-    return _finish(kind, n, ei, ej, w, Y, z, name, status, t0, 1e-6, return_certificate)
+    return _finish(kind, n, ei, ej, w, Y, z, name, status, t0, 1e-6, return_certificate,
+                   certified=certified[0] if certified else None)
