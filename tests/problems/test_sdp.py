@@ -271,6 +271,37 @@ def test_psd_step_length_is_the_boundary_of_the_cone(seed, n, cond):
 
 
 @pytest.mark.parametrize("fmmc", [True, False])
+def test_ipm_cut_short_is_accepted_only_with_a_small_certified_gap(monkeypatch, fmmc):
+    # An interior point stopped by its iteration limit before tol raises SDPSolveError while the
+    # certified gap of its best iterate exceeds 1e3 tol, and returns "optimal_inaccurate" with that
+    # certified gap once it is within 1e3 tol; the certified interval contains the optimum.
+    from problems._sdp import ipm
+
+    n, tol = 30, 1e-7
+    E = geometric_edges(n, 2)
+    solve = solve_fmmc if fmmc else solve_fdla
+    _, exact = solve(n, E, solver="ipm", tol=1e-10, return_certificate=True)
+    plain = ipm._ipm
+    outcomes = []
+    for k in range(1, 40):
+        monkeypatch.setattr(ipm, "_ipm", lambda *a, k=k, **kw: plain(*a, **kw, max_iter=k))
+        try:
+            _, cert = solve(n, E, solver="ipm", tol=tol, return_certificate=True)
+        except SDPSolveError as exc:
+            assert "stopped (max_iter)" in str(exc)
+            outcomes.append("raised")
+            continue
+        outcomes.append(cert.status)
+        assert cert.gap <= (tol if cert.status == "optimal" else 1e3 * tol)
+        assert cert.lower_bound <= exact.slem + 1e-10 and exact.lower_bound - 1e-10 <= cert.slem
+        if cert.status == "optimal":
+            break
+    assert outcomes[0] == "raised" and "optimal_inaccurate" in outcomes and outcomes[-1] == "optimal"
+    first = outcomes.index("optimal_inaccurate")
+    assert set(outcomes[:first]) == {"raised"}
+
+
+@pytest.mark.parametrize("fmmc", [True, False])
 def test_ipm_step_lengths_with_the_cholesky_test_take_the_same_path(monkeypatch, fmmc):
     # Trying a Cholesky factor of X + cap dX before the step-length eigenvalue changes no step:
     # the same iteration count, SLEM and lower bound to rounding.
