@@ -3,6 +3,21 @@ import os
 import shutil
 import tempfile
 
+# One BLAS thread per core for each xdist worker (the README runs two workers on two cores). NumPy's
+# and SciPy's wheels each bundle an OpenBLAS whose idle threads spin for a while after a call; two
+# workers with two threads per pool kept four or more spinning threads on two cores, the mixed-pool
+# slowdown of benchmarks/RESULTS.md 7e-7f. tests/problems with -n 2, interleaved A B A B on this
+# 2-core machine: 102-109 s with two threads per pool, 45-52 s with one. The environment variable
+# reaches the libraries loaded later and the subprocesses tests start; threadpoolctl limits any
+# already loaded. A value the caller set is kept (OPENBLAS_NUM_THREADS=2 gives the old behaviour).
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _WORKERS > 1 and "OPENBLAS_NUM_THREADS" not in os.environ:
+    TEST_BLAS_THREADS = max(1, (os.cpu_count() or 1) // _WORKERS)
+    os.environ["OPENBLAS_NUM_THREADS"] = str(TEST_BLAS_THREADS)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(TEST_BLAS_THREADS, user_api="blas")
+
 import jax
 from hypothesis import settings
 
