@@ -432,6 +432,25 @@ def test_lower_bound_from_any_matrix_is_valid(seed, nonnegative):
     assert 0.0 <= lb <= optimum + 1e-12
 
 
+@pytest.mark.parametrize(
+    "edges",
+    [complete_edges(12), geometric_edges(40, 1), cycle_edges(7), star_edges(6), path_edges(5), hypercube_edges(4)],
+    ids=["complete", "geometric", "cycle", "star", "path", "hypercube"],
+)
+def test_fdla_projection_solve_equals_the_edge_gram_system(edges):
+    # the n x n form of the FDLA projection solves the m x m system G c = r, G = (A^T A) ∘ (A^T A),
+    # built here from its definition
+    from problems._sdp.certificates import _edge_gram_solve
+
+    n, m = int(edges.max()) + 1, len(edges)
+    A = np.zeros((n, m))
+    A[edges[:, 0], np.arange(m)], A[edges[:, 1], np.arange(m)] = 1.0, -1.0
+    G = (A.T @ A) ** 2
+    r = np.random.default_rng(m).standard_normal(m)
+    c = _edge_gram_solve(n, edges[:, 0], edges[:, 1], r)
+    np.testing.assert_allclose(G @ c, r, rtol=0, atol=1e-12 * np.abs(r).max())
+
+
 # ----------------------------------------------------------------------------
 # errors
 # ----------------------------------------------------------------------------
