@@ -85,7 +85,7 @@ def _one(family: str, n: int, kind: str, tol: float, seed: int, ipm_set: str = "
     return dict(
         family=family, n=n, m=m, kind=kind, tol=tol, ipm_set=ipm_set, iterations=max(its),
         choice=_sdp.choose_method(n, m, tol), method=cert.method,
-        solver=cert.solver, status=cert.status, time_s=el, predicted_ipm_s=_sdp.predicted_ipm_cost(n, m, tol)["seconds"],
+        solver=cert.solver, status=cert.status, time_s=el, predicted_ipm_s=_sdp.predicted_ipm_cost(n, m, tol, kind)["seconds"],
         slem=cert.slem, lower_bound=cert.lower_bound, gap=cert.gap,
         peak_rss_mb=peak_rss_mb(),
     )
@@ -101,7 +101,7 @@ def _fit_one(family: str, n: int, kind: str, tol: float, seed: int) -> dict:
     t = time.perf_counter()
     _, slem, _, _, status, iters = ipm._ipm(n, E[:, 0], E[:, 1], kind == "fmmc", tol)
     el = time.perf_counter() - t
-    model = _sdp.predicted_ipm_cost(n, len(E), tol)
+    model = _sdp.predicted_ipm_cost(n, len(E), tol, kind)
     return dict(family=family, n=n, m=int(len(E)), kind=kind, tol=tol, status=status, iterations=int(iters),
                 seconds=el, per_iter=el / max(int(iters), 1), model_iterations=model["iterations"],
                 model_per_iter=model["seconds"] / model["iterations"])

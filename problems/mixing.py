@@ -22,7 +22,7 @@ Rules:
     * :func:`lazy` — ``(I + W) / 2``.
     * :func:`fastest_mixing` (FMMC, Boyd, Diaconis & Xiao 2004) and
       :func:`fastest_averaging` (FDLA, Xiao & Boyd 2004) — semidefinite programs,
-      solved exactly (:mod:`problems._sdp`) or, past about 1,350-1,900 nodes, by a
+      solved exactly (:mod:`problems._sdp`) or, past about 1,350-2,200 nodes, by a
       first-order method with a certified gap (:mod:`problems._sdp_first_order`).
 
 Every function that returns a ``W`` validates it with :func:`check_mixing`.
@@ -200,7 +200,7 @@ def fastest_mixing(
     timed solves, :func:`problems._sdp.predicted_ipm_cost`): exact while the
     prediction at ``tol`` is at most ``problems._sdp.AUTO_IPM_MAX_SECONDS`` (120 s:
     about 1,350 nodes of a random geometric graph, 1,900 of a 4-regular one at the
-    default ``tol``), else the first-order solver of
+    default ``tol``; FDLA, which takes fewer iterations, about 1,550 and 2,150), else the first-order solver of
     :mod:`problems._sdp_first_order`, whose certificate exposes a low-rank dual
     point.  ``certificate.method`` (``"exact"`` / ``"first_order"``) and
     ``certificate.solver`` say which ran.

@@ -79,7 +79,8 @@ from problems._sdp.size import (
     predicted_memory_bytes,
 )
 from problems._sdp.size import (  # noqa: F401  (re-exported)
-    AUTO_IPM_MAX_SECONDS, IPM_SECONDS_M2, IPM_SECONDS_M3, IPM_SECONDS_N3, SDPSizeError, available_memory_bytes,
+    AUTO_IPM_MAX_SECONDS, IPM_ITERATION_MODEL, IPM_SECONDS_M2, IPM_SECONDS_M3, IPM_SECONDS_N3, SDPSizeError,
+    available_memory_bytes,
     predicted_ipm_iterations,
 )
 from problems._sdp.ipm import _solve_ipm
@@ -148,16 +149,16 @@ def _dispatch(kind, n, edges, solver, tol, return_certificate, time_limit_s=None
         raise ValueError(f"time_limit_s must be a positive number of seconds or None, got {time_limit_s!r}")
     m = len(ei)
     auto_first_order = solver == "auto" and (
-        choose_method(n, m, tol) == "first_order"
+        choose_method(n, m, tol, kind) == "first_order"
         or predicted_memory_bytes("ipm", n, m) > MEMORY_FRACTION * _size.available_memory_bytes()
     )
     if progress is not None:
         path = "first_order" if solver == "first_order" or auto_first_order else ("ipm" if solver == "auto" else solver)
-        cost = predicted_ipm_cost(n, m, tol)
+        cost = predicted_ipm_cost(n, m, tol, kind)
         progress(dict(path=path, event="start", n=n, edges=m, predicted_bytes=predicted_memory_bytes(path, n, m),
                       predicted_ipm_seconds=cost["seconds"]))  # fmt: skip
     exact = not (solver == "first_order" or auto_first_order) and solver != "scs"
-    predicted_s = predicted_ipm_cost(n, m, tol)["seconds"]
+    predicted_s = predicted_ipm_cost(n, m, tol, kind)["seconds"]
     if progress is None and exact and SLOW_SOLVE_SECONDS < predicted_s <= EXACT_MAX_SECONDS:  # beyond: refused
         warnings.warn(
             f"{kind.upper()} on {n} nodes and {m} edges: the exact interior point is predicted to take about "
@@ -214,7 +215,7 @@ def solve_fmmc(
             cost (:func:`choose_method`): the exact structured interior point
             (falling back to cvxpy with Clarabel, then SCS) while its predicted
             time at ``tol`` is at most ``AUTO_IPM_MAX_SECONDS`` (about 1,350 geometric or
-            1,900 4-regular nodes at ``tol=1e-8``), else the
+            1,900 4-regular nodes at ``tol=1e-8`` for FMMC, 1,550 and 2,150 for FDLA), else the
             first-order solver (:mod:`problems._sdp_first_order`).  The
             certificate's ``method`` and ``solver`` fields say which ran.
         tol: ``ipm``: it stops at the first iterate whose certified gap (checked once

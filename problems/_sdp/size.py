@@ -32,13 +32,30 @@ IPM_SECONDS_M3 = 2.55e-12
 IPM_SECONDS_M2 = 1.56e-8
 
 
-def predicted_ipm_iterations(tol: float = 1e-8) -> float:
+#: Iteration model ``a + b log10(1 / tol)`` of the exact interior point, per problem: an upper
+#: envelope (ours) of the counts measured with the certified-gap stop (2026-12-07,
+#: ``benchmarks/results/sdp_ipm_model_certify_20261207.json``, ``sdp_auto.py --fit-model``): random
+#: geometric 200, 500, 1,000 and random 4-regular 1,000, 1,500 nodes at tol 1e-4 to 1e-8.  FMMC
+#: (unchanged from 2026-12-06): 14-19 iterations at 1e-4, 18-22 at 1e-6, 20-25 at 1e-8, 0-4 below
+#: the model except geometric 500 nodes at 1e-6 and 1e-8 and 1,000 nodes at 1e-4 (1 above).  FDLA: 9-10 at 1e-4, 10-13 at 1e-6,
+#: 12-16 at 1e-8, 0-4 below its model (the FMMC model over-predicted them by 8-12).  Complete graphs
+#: take 3-4 iterations.
+IPM_ITERATION_MODEL = {"fmmc": (12.0, 1.5), "fdla": (6.0, 1.25)}
+
+
+def predicted_ipm_iterations(tol: float = 1e-8, kind: str = "fmmc") -> float:
     """Iterations the exact interior point is predicted to need for a certified gap ``tol``:
-    ``12 + 1.5 log10(1 / tol)`` (18 at 1e-4, 24 at 1e-8).  The measured FMMC counts on the
-    section-7d graphs were 15-20 at 1e-4, 18-22 at 1e-6 and 20-25 at 1e-8; FDLA needs about
-    two thirds of them (9-17), so FDLA is over-predicted."""
+    ``IPM_ITERATION_MODEL[kind]``, FMMC ``12 + 1.5 log10(1 / tol)`` (18 at 1e-4, 24 at 1e-8) and FDLA
+    ``6 + 1.25 log10(1 / tol)`` (11 at 1e-4, 16 at 1e-8)."""
+    a, b = IPM_ITERATION_MODEL[_kind(kind)]
     tol = min(max(float(tol), 1e-14), 0.5)
-    return 12.0 + 1.5 * math.log10(1.0 / tol)
+    return a + b * math.log10(1.0 / tol)
+
+
+def _kind(kind: str) -> str:
+    if kind not in IPM_ITERATION_MODEL:
+        raise ValueError(f"kind must be 'fmmc' or 'fdla', got {kind!r}")
+    return kind
 
 
 #: Policy of ``solver="auto"``: use the exact interior point while its predicted time is at most
@@ -46,12 +63,13 @@ def predicted_ipm_iterations(tol: float = 1e-8) -> float:
 #: tolerances the first-order path can reach, the exact path is the better one up to here: on the
 #: 1,000-node geometric graph (predicted 36 s at tol 1e-4, 48 s at 1e-8) FMMC certifies a gap of
 #: 5.4e-5 in 38-43 s where the first-order solver certified 2.2e-3 in 128 s (RESULTS.md 7c, 7e).
-#: With the default ``tol=1e-8`` this is about 1,900 nodes on a 4-regular graph and 1,350 on the
-#: geometric graphs of :func:`problems.graphs.geometric` (m = 9,084 edges, a 0.66 GB Newton matrix).
+#: With the default ``tol=1e-8`` this is, for FMMC, about 1,900 nodes on a 4-regular graph and 1,350 on
+#: the geometric graphs of :func:`problems.graphs.geometric` (m = 9,084 edges, a 0.66 GB Newton
+#: matrix); for FDLA (``IPM_ITERATION_MODEL``) about 2,150 and 1,550 (m = 10,700, 0.92 GB).
 AUTO_IPM_MAX_SECONDS = 120.0
 
 
-def predicted_ipm_cost(n: int, m: int, tol: float = 1e-8) -> dict:
+def predicted_ipm_cost(n: int, m: int, tol: float = 1e-8, kind: str = "fmmc") -> dict:
     """Predicted cost of the exact interior point on a graph with ``n`` nodes and ``m`` edges.
 
     Returns:
@@ -60,7 +78,7 @@ def predicted_ipm_cost(n: int, m: int, tol: float = 1e-8) -> dict:
         ``m x m`` float64 Newton matrix.
     """
     n, m = max(int(n), 1), max(int(m), 1)
-    iters = predicted_ipm_iterations(tol)
+    iters = predicted_ipm_iterations(tol, kind)
     per_iter = IPM_SECONDS_N3 * n**3 + IPM_SECONDS_M3 * m**3 + IPM_SECONDS_M2 * m**2
     return {"seconds": iters * per_iter, "iterations": iters, "newton_bytes": 8.0 * m * m}
 
@@ -138,7 +156,7 @@ def check_size(kind: str, path: str, n: int, m: int) -> None:
     """
     need = predicted_memory_bytes(path, n, m)
     have = available_memory_bytes()
-    secs_ipm = predicted_ipm_cost(n, m)["seconds"]
+    secs_ipm = predicted_ipm_cost(n, m, kind=kind)["seconds"]
     if path in ("ipm", "clarabel") and secs_ipm > EXACT_MAX_SECONDS:
         raise SDPSizeError(
             f"{kind.upper()} on a graph with {n} nodes and {m} edges: the exact {path!r} path is predicted to take about "
@@ -146,7 +164,7 @@ def check_size(kind: str, path: str, n: int, m: int) -> None:
             f"{EXACT_MAX_SECONDS:g} s. Use solver='first_order' (certified gap; solver='auto' picks it), or a sparser graph"
         )
     if need > MEMORY_FRACTION * have:
-        secs = predicted_ipm_cost(n, m)["seconds"] if path == "ipm" else None
+        secs = predicted_ipm_cost(n, m, kind=kind)["seconds"] if path == "ipm" else None
         when = f", about {secs:.3g} s" if secs is not None else ""
         if path == "first_order":
             raise SDPSizeError(
@@ -162,7 +180,7 @@ def check_size(kind: str, path: str, n: int, m: int) -> None:
         )
 
 
-def choose_method(n: int, m: int, tol: float = 1e-8) -> str:
+def choose_method(n: int, m: int, tol: float = 1e-8, kind: str = "fmmc") -> str:
     """What ``solver="auto"`` uses: ``"exact"`` while the predicted IPM time at ``tol``
     (:func:`predicted_ipm_cost`) is at most ``AUTO_IPM_MAX_SECONDS``, else ``"first_order"``."""
-    return "exact" if predicted_ipm_cost(n, m, tol)["seconds"] <= AUTO_IPM_MAX_SECONDS else "first_order"
+    return "exact" if predicted_ipm_cost(n, m, tol, kind)["seconds"] <= AUTO_IPM_MAX_SECONDS else "first_order"

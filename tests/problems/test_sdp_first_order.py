@@ -115,17 +115,31 @@ def test_near_optimal_dual_from_exact_solution_is_tight():
     assert fo.certified_lower_bound(n, E, d) == pytest.approx(exact.slem, abs=1e-7)
 
 
-def test_auto_choice_threshold():
-    # choose_method flips exactly where the predicted exact time crosses AUTO_IPM_MAX_SECONDS.
+@pytest.mark.parametrize("kind", ["fmmc", "fdla"])
+def test_auto_choice_threshold_per_problem(kind):
+    # choose_method flips exactly where the predicted exact time of this problem crosses
+    # AUTO_IPM_MAX_SECONDS, and FDLA (predicted fewer iterations) stays exact on larger graphs.
     for tol in (1e-4, 1e-8):
-        cost = lambda n: _sdp.predicted_ipm_cost(n, 2 * n, tol)["seconds"]  # noqa: E731  (4-regular: m = 2n)
+        cost = lambda n: _sdp.predicted_ipm_cost(n, 2 * n, tol, kind)["seconds"]  # noqa: E731  (4-regular: m = 2n)
         lo, hi = 10, 100_000
         assert cost(lo) < _sdp.AUTO_IPM_MAX_SECONDS < cost(hi)
         while hi - lo > 1:
             mid = (lo + hi) // 2
             lo, hi = (mid, hi) if cost(mid) <= _sdp.AUTO_IPM_MAX_SECONDS else (lo, mid)
-        assert _sdp.choose_method(lo, 2 * lo, tol) == "exact"
-        assert _sdp.choose_method(hi, 2 * hi, tol) == "first_order"
+        assert _sdp.choose_method(lo, 2 * lo, tol, kind) == "exact"
+        assert _sdp.choose_method(hi, 2 * hi, tol, kind) == "first_order"
+        if kind == "fdla":
+            assert _sdp.choose_method(lo, 2 * lo, tol, "fmmc") == "first_order"
+    # the FDLA model is the FMMC one's lower line, and both grow with log(1/tol)
+    a, b = _sdp.IPM_ITERATION_MODEL[kind]
+    assert _sdp.predicted_ipm_iterations(1e-6, kind) == pytest.approx(a + 6 * b)
+    assert _sdp.predicted_ipm_iterations(1e-4, "fdla") == pytest.approx(11)
+    assert _sdp.predicted_ipm_iterations(1e-4, "fdla") < _sdp.predicted_ipm_iterations(1e-4)
+    with pytest.raises(ValueError, match="kind must be 'fmmc' or 'fdla'"):
+        _sdp.predicted_ipm_iterations(1e-4, "FDLA")
+
+
+def test_ipm_cost_model_terms():
     # the model's terms: n^3 blocks, m^3 Newton factor, m^2 Newton formation; iterations grow with log(1/tol)
     p = _sdp.predicted_ipm_cost(1000, 6468, 1e-4)
     per_iter = _sdp.IPM_SECONDS_N3 * 1e9 + _sdp.IPM_SECONDS_M3 * 6468**3 + _sdp.IPM_SECONDS_M2 * 6468**2
@@ -134,6 +148,20 @@ def test_auto_choice_threshold():
     assert _sdp.choose_method(1000, 6468, 1e-4) == "exact"  # geometric(1000): measured 38-43 s exact at tol 1e-4 (RESULTS 7e)
     assert _sdp.choose_method(5000, 10000, 1e-4) == "first_order"  # 4-regular(5000): the n^3 blocks alone ~ 2,000 s
     assert _sdp.choose_method(300, 300 * 299 // 2) == "first_order"  # complete(300): the 12 GB case
+
+
+def test_auto_dispatch_predicts_with_each_problems_iteration_model(monkeypatch):
+    # a threshold between the FDLA and the FMMC prediction for one graph: the public FDLA solve stays
+    # exact, the FMMC solve goes first-order
+    g = graphs.ring(6)
+    m = len(g.edges)
+    fdla, fmmc = (_sdp.predicted_ipm_cost(6, m, FO_TOL, k)["seconds"] for k in ("fdla", "fmmc"))
+    assert fdla < fmmc
+    monkeypatch.setattr(_sdp.size, "AUTO_IPM_MAX_SECONDS", 0.5 * (fdla + fmmc))
+    _, cert = mixing.fastest_averaging(g, tol=FO_TOL, return_certificate=True)
+    assert cert.method == "exact" and cert.solver == "ipm"
+    _, cert = mixing.fastest_mixing(g, tol=FO_TOL, return_certificate=True)
+    assert cert.method == "first_order"
 
 
 def test_auto_dispatches_to_first_order_above_threshold(monkeypatch):
