@@ -114,3 +114,13 @@ def _repair_fmmc_weights(n, ei, ej, w, viol_limit) -> tuple[np.ndarray, float]:
         f = np.where(deg > 1.0, (1.0 / np.where(deg > 1.0, deg, 1.0)) * (1.0 - 4 * np.finfo(float).eps), 1.0)
         w = w * np.minimum(f[ei], f[ej])
     return w, viol
+
+
+def _incidence(n, ei, ej):
+    """``(A^T, |A|, |A|^T)`` as CSR matrices, for the signed incidence matrix ``A`` (``n x m``,
+    column ``e`` is ``e_i - e_j``)."""
+    m = len(ei)
+    rows, cols = np.r_[np.arange(m), np.arange(m)], np.r_[ei, ej]
+    At = sp.csr_matrix((np.r_[np.ones(m), -np.ones(m)], (rows, cols)), shape=(m, n))
+    absA = sp.csr_matrix((np.ones(2 * m), (cols, rows)), shape=(n, m))
+    return At, absA, absA.T.tocsr()

@@ -11,7 +11,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
-from problems._sdp.checks import SDPSolveError, _laplacian, _quad, _slem, _weights_to_W
+from problems._sdp.checks import SDPSolveError, _incidence, _laplacian, _quad, _slem, _weights_to_W
 from problems._sdp.certificates import _certify, _finish
 
 
@@ -131,16 +131,6 @@ CERTIFY_WITHIN = 10.0
 
 #: Largest FMMC weight infeasibility the final repair accepts (the iterates are strictly feasible).
 _VIOL_LIMIT = 1e-6
-
-
-def _incidence(n, ei, ej):
-    """``(A^T, |A|, |A|^T)`` as CSR matrices, for the signed incidence matrix ``A`` (``n x m``,
-    column ``e`` is ``e_i - e_j``)."""
-    m = len(ei)
-    rows, cols = np.r_[np.arange(m), np.arange(m)], np.r_[ei, ej]
-    At = sp.csr_matrix((np.r_[np.ones(m), -np.ones(m)], (rows, cols)), shape=(m, n))
-    absA = sp.csr_matrix((np.ones(2 * m), (cols, rows)), shape=(n, m))
-    return At, absA, absA.T.tocsr()
 
 
 def _newton_edge_block_numpy(n, ei, ej, At, absA, absAt, X1, S1i, X2, S2i, d3, d4, out):
