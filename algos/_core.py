@@ -559,8 +559,15 @@ def _run_batched(pieces, num_records: int, every: int, in_batched, params, key):
 # becomes a ``select`` over the whole carry, which made a 64-way sweep at n = 256,
 # d = 100 five times slower than without it. A ``vmap`` of a run (a sweep) goes through the
 # custom batching rule :func:`_run_batched`.
-@functools.partial(jax.jit, static_argnames=("build", "metrics", "finite", "num_records", "every", "shard"))
-def _run_impl(build, metrics: Metrics, finite, params, key, num_records: int, every: int, shard=None):
+#: XLA options of every run's program. XLA:CPU's newer MLIR fusion emitters compile each of a run's
+#: many small kernels (scalar bookkeeping, metrics) about twice as slowly as the classic LLVM IR
+#: emitters, and a ratebench run is mostly small kernels: the 70 run programs of
+#: benchmarks/compile_options.py compile in 531 ms each with them and 337 ms without (1.58x). Outputs
+#: are bit-identical in 69 of the 70; dgd on the float32 quadratic differs at round-off (RESULTS.md 7i).
+RUN_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
+
+
+def _run_program(build, metrics: Metrics, finite, params, key, num_records: int, every: int, shard=None):
     pieces = _pieces(build, metrics, finite, shard)
     if shard is not None:
         return _run_single(pieces, params, key, num_records, every)
@@ -572,6 +579,14 @@ def _run_impl(build, metrics: Metrics, finite, params, key, num_records: int, ev
     fn = jax.custom_jvp(batched)
     fn.defjvp(lambda primals, tangents: jax.jvp(plain, primals, tangents))
     return fn(params, key)
+
+
+_RUN_STATIC = ("build", "metrics", "finite", "num_records", "every", "shard")
+#: A run called outside any transformation: its own program, compiled with :data:`RUN_COMPILER_OPTIONS`.
+_run_impl = jax.jit(_run_program, static_argnames=_RUN_STATIC, compiler_options=RUN_COMPILER_OPTIONS)
+#: A run inside a transformation (a caller's ``jit``, ``vmap``, ``grad``): JAX accepts compiler options
+#: only on the outermost jit, so this one has none (a sweep keeps XLA's default emitters).
+_run_impl_nested = jax.jit(_run_program, static_argnames=_RUN_STATIC)
 
 
 #: Records evaluated together by a deferred metric (one vectorized call per block): large enough
@@ -646,6 +661,15 @@ def _shard_params(algo, mesh) -> tuple:
         )
     params = jax.tree_util.tree_map(lambda x: jax.device_put(x, _node_sharding(mesh, n, x)) if hasattr(x, "shape") else x, algo.params)
     return params, (mesh, n)
+
+
+def _outside_jit() -> bool:
+    """True when ``run`` is called outside any JAX transformation (no trace is active). Inside one
+    (the caller's ``jit``, or a ``vmap``/``grad`` that may itself sit in a ``jit``) the run uses the
+    program without compiler options: JAX accepts those only on the outermost jit."""
+    from jax._src import core
+
+    return core.trace_state_clean()
 
 
 def _check_count(value, name: str) -> int:
@@ -727,7 +751,8 @@ def run(algo: Algorithm, key, num_steps: int, *, record_every: int = 1, mesh=Non
     key = _key_argument(key)
     metrics = algo.metrics if isinstance(algo.metrics, Metrics) else Metrics.of(algo.metrics)
     params, shard = (algo.params, None) if mesh is None else _shard_params(algo, mesh)
-    state, m, costs, dead, dead_at = _run_impl(
+    impl = _run_impl if _outside_jit() else _run_impl_nested
+    state, m, costs, dead, dead_at = impl(
         algo.build, metrics, algo.finite, params, key, num_records=num_steps // record_every, every=record_every, shard=shard
     )
     precision = str(jnp.dtype(jnp.result_type(float)))
