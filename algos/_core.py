@@ -663,7 +663,7 @@ def _shard_params(algo, mesh) -> tuple:
     return params, (mesh, n)
 
 
-def _outside_jit() -> bool:
+def _at_top_level() -> bool:
     """True when ``run`` is called outside any JAX transformation (no trace is active). Inside one
     (the caller's ``jit``, or a ``vmap``/``grad`` that may itself sit in a ``jit``) the run uses the
     program without compiler options: JAX accepts those only on the outermost jit."""
@@ -751,7 +751,7 @@ def run(algo: Algorithm, key, num_steps: int, *, record_every: int = 1, mesh=Non
     key = _key_argument(key)
     metrics = algo.metrics if isinstance(algo.metrics, Metrics) else Metrics.of(algo.metrics)
     params, shard = (algo.params, None) if mesh is None else _shard_params(algo, mesh)
-    impl = _run_impl if _outside_jit() else _run_impl_nested
+    impl = _run_impl if _at_top_level() else _run_impl_nested
     state, m, costs, dead, dead_at = impl(
         algo.build, metrics, algo.finite, params, key, num_records=num_steps // record_every, every=record_every, shard=shard
     )

@@ -35,7 +35,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=2)
     args = ap.parse_args(argv)
-    raw = _core._run_impl.__wrapped__
+    raw = _core._run_program
     jits = {k: jax.jit(raw, static_argnames=STATIC, compiler_options=v or None) for k, v in VARIANTS.items()}
     total = {k: 0.0 for k in VARIANTS}
     count, mismatches = 0, []

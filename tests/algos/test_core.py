@@ -490,3 +490,19 @@ def test_nested_sweeps_and_derivatives_of_a_run():
     np.testing.assert_allclose(g, (float(f(0.04 + h)) - float(f(0.04 - h))) / (2 * h), rtol=1e-5)
     np.testing.assert_allclose(float(jax.jvp(f, (0.04,), (1.0,))[1]), g, rtol=1e-12)
     np.testing.assert_allclose(np.asarray(jax.vmap(jax.grad(f))(sizes))[1], g, rtol=1e-12)
+
+
+def test_top_level_runs_compile_with_the_run_options_and_nested_runs_without():
+    """``run`` outside any transformation uses the program with ``RUN_COMPILER_OPTIONS``; inside a
+    caller's ``jit`` (where JAX refuses compiler options on an inner jit) the one without, and both
+    give the same trace."""
+    p = problem()
+    a = algos.extra(p, W)
+    top = _core._run_impl._cache_size()
+    _, t_top = algos.run(a, 0, 20, record_every=5)
+    assert _core._run_impl._cache_size() == top + 1
+    # inside jit the call is traced into the caller's program (no entry of its own in either dispatch
+    # cache): a run that took _run_impl there would raise JAX's "compiler_options ... nested jit" error
+    inside = jax.jit(lambda k: algos.run(a, k, 20, record_every=5)[1].dist_to_opt)(0)
+    assert _core._run_impl._cache_size() == top + 1
+    np.testing.assert_allclose(np.asarray(inside), np.asarray(t_top.dist_to_opt), rtol=1e-12)
