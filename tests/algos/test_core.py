@@ -499,10 +499,10 @@ def test_top_level_runs_compile_with_the_run_options_and_nested_runs_without():
     p = problem()
     a = algos.extra(p, W)
     top = _core._run_impl._cache_size()
-    _, t_top = algos.run(a, 0, 20, record_every=5)
+    _, t_top = algos.run(a, 0, 91, record_every=7)  # a length no other test compiles: a new entry
     assert _core._run_impl._cache_size() == top + 1
     # inside jit the call is traced into the caller's program (no entry of its own in either dispatch
     # cache): a run that took _run_impl there would raise JAX's "compiler_options ... nested jit" error
-    inside = jax.jit(lambda k: algos.run(a, k, 20, record_every=5)[1].dist_to_opt)(0)
+    inside = jax.jit(lambda k: algos.run(a, k, 91, record_every=7)[1].dist_to_opt)(0)
     assert _core._run_impl._cache_size() == top + 1
     np.testing.assert_allclose(np.asarray(inside), np.asarray(t_top.dist_to_opt), rtol=1e-12)
