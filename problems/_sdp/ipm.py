@@ -451,7 +451,8 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
             break
         dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4, _ = d
         if history is not None:
-            history[-1].update(step_primal=float(ap), step_dual=float(ad), sigma=float(sigma))
+            history[-1].update(step_primal=float(ap), step_dual=float(ad), sigma=float(sigma),
+                               predictor_primal=float(ap1), predictor_dual=float(ad1), mu_aff=float(mu_aff))
         X1 = X1 + ap * dX1
         X2 = X2 + ap * dX2
         w = w + ad * dw
