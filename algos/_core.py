@@ -357,9 +357,10 @@ def _pieces(build, metrics: Metrics, finite, shard):
     """The per-run parts of :func:`_run_impl`, each a function of explicit arguments (so a sweep can
     ``vmap`` them one by one, see :func:`_run_batched`).
 
-    ``start(params, key) -> (carry, m0, dead0)``; ``advance(params, carry, t) -> carry`` takes step
+    ``start(params, key) -> carry``; ``advance(params, carry, t) -> carry`` takes step
     ``t`` (0-based); ``record(params, carry, t) -> (carry, (metrics, spent))`` after ``t`` steps;
-    ``finish(params, state, m0, dead0, ms, spent, dead, dead_at)`` assembles the outputs.
+    ``finish(params, state, info, ms, spent, dead, dead_at)`` assembles the outputs (``ms`` and
+    ``spent`` hold one row per record, step 0 included).
     The carry is ``(state, info, dead, dead_at, spent, acc, key_steps, ref)``.
     """
     constrain = (lambda tree: tree) if shard is None else functools.partial(_constrain_nodes, *shard)
@@ -416,50 +417,57 @@ def _pieces(build, metrics: Metrics, finite, shard):
         info0 = jax.tree_util.tree_map(lambda x: jnp.zeros(x.shape, x.dtype), info_shape)
         acc_shape = jax.eval_shape(lambda s, i: accumulated(params, s, i, jnp.zeros((), jnp.int32)), state0, info0)
         acc0 = jax.tree_util.tree_map(lambda x: jnp.zeros(x.shape, x.dtype), acc_shape)
-        # step 0: the initial state, zero cost
-        m0 = observe(params, state0, info0, acc0, cost_names)
-        if metrics.primary is not None and metrics.primary not in m0:
-            raise ValueError(f"the primary metric {metrics.primary!r} is not recorded; the metrics are {sorted(m0)}")
-        ref = jnp.max(jnp.abs(m0[metrics.primary])) if metrics.primary is not None else jnp.zeros((), ftype)
-        dead0 = broken(m0, jnp.zeros((), ftype)) | ~_all_finite(select(state0))
+        # The step-0 record (the initial state, zero cost) is taken by the loop's first record
+        # (:func:`_loop`), so the metrics are compiled once; here only their names are checked.
+        m_shape = jax.eval_shape(lambda s, i, a: observe(params, s, i, a, cost_names), state0, info0, acc0)
+        if metrics.primary is not None and metrics.primary not in m_shape:
+            raise ValueError(f"the primary metric {metrics.primary!r} is not recorded; the metrics are {sorted(m_shape)}")
+        dead0 = ~_all_finite(select(state0))
         dead_at0 = jnp.where(dead0, 0, -1).astype(jnp.int32)
-        carry = (state0, info0, dead0, dead_at0, jnp.zeros(len(cost_names), ftype), acc0, key_steps, jnp.asarray(ref, ftype))
-        return carry, m0, dead0
+        # ``ref`` (the primary metric's size at step 0, for the blow-up test) is set by the step-0 record
+        carry = (state0, info0, dead0, dead_at0, jnp.zeros(len(cost_names), ftype), acc0, key_steps, jnp.zeros((), ftype))
+        return carry
 
-    def advance(params, carry, t):
+    def advance(params, carry, t, skip=None):
+        """Step ``t``; with ``skip`` (a traced bool) True, the step is computed and discarded, the
+        carry returned unchanged (:func:`_loop`'s step-0 record at ``record_every=1``)."""
         _, step = kernels(params)
         state, info, dead, dead_at, spent, acc, key_steps, ref = carry
         cost_names = tuple(_cost_items(info.cost))
         new_state, new_info = step(jax.random.fold_in(key_steps, t), state, t)
         new_state = constrain(new_state)
         ok = _all_finite(select(new_state))
+        if skip is not None:
+            ok = ok | skip
         dead_at = jnp.where(~dead & ~ok, t + 1, dead_at)
         now_dead = dead | ~ok
+        frozen = now_dead if skip is None else now_dead | skip
         # keep the last finite state (and its Info) once the run has broken
-        keep = lambda new, old: jnp.where(now_dead, old, new)  # noqa: E731
+        keep = lambda new, old: jnp.where(frozen, old, new)  # noqa: E731
         state = jax.tree_util.tree_map(keep, new_state, state)
         info = jax.tree_util.tree_map(keep, new_info, info)
-        spent = spent + jnp.where(now_dead, 0.0, cost_vector(new_info, cost_names))
+        spent = spent + jnp.where(frozen, 0.0, cost_vector(new_info, cost_names))
         inc = accumulated(params, new_state, new_info, t)
-        acc = {k: acc[k] + jnp.where(now_dead, 0.0, inc[k]) for k in acc}
+        acc = {k: acc[k] + jnp.where(frozen, 0.0, inc[k]) for k in acc}
         return (state, info, now_dead, dead_at, spent, acc, key_steps, ref)
 
     def record(params, carry, t):
         state, info, dead, dead_at, spent, acc, key_steps, ref = carry
         m = observe(params, state, info, acc, tuple(_cost_items(info.cost)))
+        # at step 0 (the first record) the blow-up test is off (``ref`` is still 0) and sets ``ref``
         bad = ~dead & broken(m, ref)
+        if metrics.primary is not None:
+            ref = jnp.where(t == 0, jnp.asarray(jnp.max(jnp.abs(m[metrics.primary])), ftype), ref)
         dead_at = jnp.where(bad, t, dead_at)
         dead = dead | bad
         m = {k: jnp.where(dead, jnp.nan, v) for k, v in m.items()}
         return (state, info, dead, dead_at, spent, acc, key_steps, ref), (m, spent)
 
-    def finish(params, state, info, m0, dead0, ms, spent, dead, dead_at):
+    def finish(params, state, info, ms, spent, dead, dead_at):
         cost_names = tuple(_cost_items(info.cost))
-        m0 = {k: jnp.where(dead0, jnp.nan, v) for k, v in m0.items()}
-        out = {k: jnp.concatenate([m0[k][None], ms[k]]) for k in ms}
+        out = dict(ms)
         if metrics.deferred is not None:
             out = _with_deferred(metrics, params, out, cost_names, ftype)
-        spent = jnp.concatenate([jnp.zeros((1, len(cost_names)), ftype), spent])
         costs = {name: spent[:, i] for i, name in enumerate(cost_names)}
         if "floats_sent" in costs and "bits_sent" not in costs:
             # bits on the wire, at the precision the run computes in (64 under jax_enable_x64, else 32)
@@ -470,23 +478,40 @@ def _pieces(build, metrics: Metrics, finite, shard):
 
 
 def _loop(advance, record, carry, num_records: int, every: int):
-    """The record loop: ``num_records`` records of ``every`` steps each; the step index is a loop
-    counter shared by every run of a sweep (not part of the carry)."""
+    """The record loop: ``num_records + 1`` records, the first of the initial state (step 0), each
+    later one after ``every`` more steps; the step index is a loop counter shared by every run of a
+    sweep (not part of the carry).
 
-    def one_record(carry, r):
-        first = r * every
-        carry = jax.lax.scan(lambda c, t: (advance(c, t), None), carry, first + jnp.arange(every, dtype=jnp.int32))[0]
-        return record(carry, first + every)
+    The step-0 record is the loop's first iteration, so the metrics are compiled once instead of once
+    in the loop and once outside it: XLA:CPU compiles each small kernel separately, and a run program
+    is mostly small kernels (benchmarks/RESULTS.md 7i, 7j). From ``every = 2`` the first iteration's
+    steps are skipped by a ``cond`` on the (unbatched) record counter; at ``every = 1``, where a
+    ``cond`` per step would cost about 0.7 us of a 3-5 us step (RESULTS.md 7j), the first iteration
+    takes step 0 and discards it through the divergence guard's selects instead."""
 
-    return jax.lax.scan(one_record, carry, jnp.arange(num_records, dtype=jnp.int32))
+    if every == 1:
+        def one_record(carry, r):
+            carry = advance(carry, jnp.maximum(r - 1, 0), r == 0)
+            return record(carry, r)
+    else:
+        def one_record(carry, r):
+            first = (r - 1) * every
+
+            def steps(c):
+                return jax.lax.scan(lambda c, t: (advance(c, t, None), None), c, first + jnp.arange(every, dtype=jnp.int32))[0]
+
+            carry = jax.lax.cond(r > 0, steps, lambda c: c, carry)
+            return record(carry, r * every)
+
+    return jax.lax.scan(one_record, carry, jnp.arange(num_records + 1, dtype=jnp.int32))
 
 
 def _run_single(pieces, params, key, num_records: int, every: int):
     start, advance, record, finish = pieces
-    carry0, m0, dead0 = start(params, key)
+    carry0 = start(params, key)
     carry, (ms, spent) = _loop(functools.partial(advance, params), functools.partial(record, params), carry0, num_records, every)
     state, info, dead, dead_at = carry[:4]
-    return finish(params, state, info, m0, dead0, ms, spent, dead, dead_at)
+    return finish(params, state, info, ms, spent, dead, dead_at)
 
 
 def _sweep_rule(pieces, num_records: int, every: int, axis_size: int, in_batched, params, key):
@@ -540,13 +565,13 @@ def _run_batched(pieces, num_records: int, every: int, in_batched, params, key):
     start, advance, record, finish = pieces
     axes = lambda flags: jax.tree_util.tree_map(lambda b: 0 if b else None, flags)  # noqa: E731
     pax, kax = axes(in_batched[0]), axes(in_batched[1])
-    carry0, m0, dead0 = jax.vmap(start, in_axes=(pax, kax), out_axes=(-1, 0, 0))(params, key)
-    advance_b = jax.vmap(advance, in_axes=(pax, -1, None), out_axes=-1)
+    carry0 = jax.vmap(start, in_axes=(pax, kax), out_axes=-1)(params, key)
+    advance_b = jax.vmap(advance, in_axes=(pax, -1, None, None), out_axes=-1)
     record_b = jax.vmap(record, in_axes=(pax, -1, None), out_axes=(-1, 0))
     carry, (ms, spent) = _loop(functools.partial(advance_b, params), functools.partial(record_b, params), carry0, num_records, every)
     first = lambda tree: jax.tree_util.tree_map(lambda x: jnp.moveaxis(x, -1, 0), tree)  # noqa: E731
     state, info, dead, dead_at = first(carry[:4])
-    out = jax.vmap(finish, in_axes=(pax, 0, 0, 0, 0, 1, 1, 0, 0))(params, state, info, m0, dead0, ms, spent, dead, dead_at)
+    out = jax.vmap(finish, in_axes=(pax, 0, 0, 1, 1, 0, 0))(params, state, info, ms, spent, dead, dead_at)
     return out
 
 
