@@ -292,7 +292,9 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
             cgap = got[1] - got[2]
         if history is not None:
             history.append(dict(it=it, s=float(s), lb=lb, relgap=float(relgap), pinf=float(pinf), mu=float(mu),
-                                certified_gap=cgap))
+                                certified_gap=cgap, w=w.copy()))
+            if nonneg:  # the LP pairs (w, x3) and (s4, x4), for strict-complementarity diagnostics
+                history[-1].update(x3=x3.copy(), s4=s4.copy(), x4=x4.copy())
         if progress is not None:
             progress(dict(path="ipm", iteration=it, slem=float(s), lower_bound=lb, relgap=float(relgap), pinf=float(pinf),
                           certified_gap=cgap))
