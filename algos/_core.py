@@ -607,10 +607,11 @@ def _run_program(build, metrics: Metrics, finite, params, key, num_records: int,
 
 
 _RUN_STATIC = ("build", "metrics", "finite", "num_records", "every", "shard")
-#: A run called outside any transformation: its own program, compiled with :data:`RUN_COMPILER_OPTIONS`.
+#: A run called outside any transformation or under eager ``vmap``s only (:func:`_at_top_level`): its
+#: own program, compiled with :data:`RUN_COMPILER_OPTIONS`.
 _run_impl = jax.jit(_run_program, static_argnames=_RUN_STATIC, compiler_options=RUN_COMPILER_OPTIONS)
-#: A run inside a transformation (a caller's ``jit``, ``vmap``, ``grad``): JAX accepts compiler options
-#: only on the outermost jit, so this one has none (a sweep keeps XLA's default emitters).
+#: A run inside a caller's ``jit`` or under ``grad``/``jvp``: JAX accepts compiler options only on the
+#: outermost jit, so this one has none (it keeps XLA's default emitters).
 _run_impl_nested = jax.jit(_run_program, static_argnames=_RUN_STATIC)
 
 
@@ -689,12 +690,20 @@ def _shard_params(algo, mesh) -> tuple:
 
 
 def _at_top_level() -> bool:
-    """True when ``run`` is called outside any JAX transformation (no trace is active). Inside one
-    (the caller's ``jit``, or a ``vmap``/``grad`` that may itself sit in a ``jit``) the run uses the
-    program without compiler options: JAX accepts those only on the outermost jit."""
+    """True when ``run`` is called outside any JAX transformation, or only under eager ``vmap``s (a
+    sweep not inside a ``jit``): there the run's jit is the outermost one, since ``vmap`` of a jitted
+    function binds a batched jit at the level below. Inside a caller's ``jit`` (at any depth under
+    ``vmap``s), or under ``grad``/``jvp``, the run uses the program without compiler options: JAX
+    accepts those only on the outermost jit."""
     from jax._src import core
+    from jax._src.interpreters import batching
 
-    return core.trace_state_clean()
+    if core.trace_state_clean():
+        return True
+    t = core.trace_ctx.trace
+    while isinstance(t, batching.BatchTrace):
+        t = t.parent_trace
+    return isinstance(t, core.EvalTrace)
 
 
 def _check_count(value, name: str) -> int:

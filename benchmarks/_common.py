@@ -168,3 +168,26 @@ def peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def relative_difference(a, b) -> float:
+    """Of two output trees (NumPy or JAX arrays): 0.0 when they are bit-identical, else the largest
+    leaf difference relative to the leaf's largest entry (NaN on one side only counts as 1)."""
+    import jax
+    import numpy as np
+
+    worst = 0.0
+    for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True):
+        x, y = np.asarray(x), np.asarray(y)
+        if x.shape != y.shape:
+            return np.inf
+        if x.tobytes() == y.tobytes():
+            continue
+        if x.dtype.kind not in "fc":
+            return np.inf
+        if not np.array_equal(np.isnan(x), np.isnan(y)):
+            return 1.0
+        ok = ~np.isnan(x)
+        scale = max(np.max(np.abs(x[ok]), initial=0.0), np.finfo(x.dtype).tiny)
+        worst = max(worst, float(np.max(np.abs(x[ok] - y[ok]), initial=0.0) / scale))
+    return worst

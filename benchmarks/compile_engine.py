@@ -35,6 +35,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "algos")]
 jax.config.update("jax_enable_x64", True)
 
 import test_table as T  # noqa: E402  (the table's problems and factories)
+from benchmarks._common import relative_difference as difference  # noqa: E402
 
 from algos import _core  # noqa: E402
 
@@ -56,26 +57,6 @@ def engine_at(rev: str):
 def kernels(exe) -> int:
     """Fusion kernels in an optimized XLA:CPU program."""
     return len(re.findall(r"kind=k(?:Loop|Input|Output|Custom)", exe.as_text()))
-
-
-def difference(a, b) -> float:
-    """0.0 when the output trees are bit-identical, else the largest leaf difference relative to the
-    leaf's largest entry (NaN where only one side is NaN counts as 1)."""
-    worst = 0.0
-    for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True):
-        x, y = np.asarray(x), np.asarray(y)
-        if x.shape != y.shape:
-            return np.inf
-        if x.tobytes() == y.tobytes():
-            continue
-        if x.dtype.kind not in "fc":
-            return np.inf
-        if not np.array_equal(np.isnan(x), np.isnan(y)):
-            return 1.0
-        ok = ~np.isnan(x)
-        scale = max(np.max(np.abs(x[ok]), initial=0.0), np.finfo(x.dtype).tiny)
-        worst = max(worst, float(np.max(np.abs(x[ok] - y[ok]), initial=0.0) / scale))
-    return worst
 
 
 def compile_times(engines: dict, repeats: int, every: int):

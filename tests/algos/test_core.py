@@ -492,6 +492,32 @@ def test_nested_sweeps_and_derivatives_of_a_run():
     np.testing.assert_allclose(np.asarray(jax.vmap(jax.grad(f))(sizes))[1], g, rtol=1e-12)
 
 
+def test_an_eager_sweep_compiles_with_the_run_options_and_a_jitted_sweep_without(monkeypatch):
+    """A ``vmap`` of ``run`` outside any ``jit`` binds the run's jit at the top level (the batched jit
+    is the outermost one), so it takes ``_run_impl`` with ``RUN_COMPILER_OPTIONS``; the same sweep
+    inside a caller's ``jit`` takes the program without them (``_run_impl`` there raises JAX's
+    nested-jit error), and the two agree. (That the options reach the eager sweep's compilation was
+    checked once with an unknown option name, which XLA then rejects.)"""
+    p = problem()
+    alphas = jnp.array([0.01, 0.02, 0.03])
+    used = []
+    for name in ("_run_impl", "_run_impl_nested"):
+        real = getattr(_core, name)
+        monkeypatch.setattr(_core, name, lambda *a, _real=real, _name=name, **k: (used.append(_name), _real(*a, **k))[1])
+    sweep = lambda a: algos.run(algos.extra(p, W, a), 0, 60, record_every=5)[1].dist_to_opt  # noqa: E731
+    eager = jax.vmap(sweep)(alphas)
+    assert used == ["_run_impl"]
+    inside = jax.jit(jax.vmap(sweep))(alphas)
+    assert used == ["_run_impl", "_run_impl_nested"]
+    np.testing.assert_allclose(np.asarray(inside), np.asarray(eager), rtol=1e-12)
+    # a sweep of sweeps at the top level takes the options too; a sweep under grad does not
+    both = jax.vmap(jax.vmap(lambda a, b: sweep(a * b), in_axes=(0, None)), in_axes=(None, 0))(alphas, jnp.array([1.0, 0.5]))
+    assert used[2:] == ["_run_impl"]
+    np.testing.assert_allclose(np.asarray(both[0]), np.asarray(eager), rtol=1e-12)
+    g = jax.grad(lambda a: jnp.sum(jax.vmap(sweep)(a * alphas)[:, -1]))(1.0)
+    assert used[3:] == ["_run_impl_nested"] and np.isfinite(float(g))
+
+
 def test_top_level_runs_compile_with_the_run_options_and_nested_runs_without():
     """``run`` outside any transformation uses the program with ``RUN_COMPILER_OPTIONS``; inside a
     caller's ``jit`` (where JAX refuses compiler options on an inner jit) the one without, and both
