@@ -34,13 +34,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "algos")]
 jax.config.update("jax_enable_x64", True)
 
-import test_table as T  # noqa: E402  (the table's problems and factories)
 from benchmarks._common import relative_difference as difference  # noqa: E402
+from benchmarks.compile_options import STATIC, table_programs  # noqa: E402
 
 from algos import _core  # noqa: E402
-
-STATIC = ("build", "metrics", "finite", "num_records", "every", "shard")
-
 
 def engine_at(rev: str):
     """``algos/_core.py`` as it is at git revision ``rev``, loaded as its own module."""
@@ -65,29 +62,21 @@ def compile_times(engines: dict, repeats: int, every: int):
     total = {k: 0.0 for k in engines}
     nk = {k: 0 for k in engines}
     count, identical, worst, worst_at = 0, 0, 0.0, ""
-    for _ in range(repeats):
-        for dtype in ("float64", "float32"):
-            with jax.enable_x64(dtype == "float64"):
-                for name in T.TABLE:
-                    for kind in T.PROBLEMS:
-                        if name == "msda" and kind == "logistic":
-                            continue
-                        a = T.build(name, T.make_problem(kind))
-                        m = _core.Metrics.of(a.metrics)
-                        order = list(engines) if count % 2 == 0 else list(engines)[::-1]
-                        outs = {}
-                        for k in order:
-                            lo = jits[k].trace(a.build, m, a.finite, a.params, np.uint32(0), 1500 // every, every).lower()
-                            t = time.perf_counter()
-                            exe = lo.compile()
-                            total[k] += time.perf_counter() - t
-                            nk[k] += kernels(exe)
-                            outs[k] = exe(a.params, np.uint32(0))
-                        d = difference(*outs.values())
-                        identical += d == 0.0
-                        if d > worst:
-                            worst, worst_at = d, f"{name}-{kind}-{dtype}"
-                        count += 1
+    for label, a, m in table_programs(repeats):
+        order = list(engines) if count % 2 == 0 else list(engines)[::-1]
+        outs = {}
+        for k in order:
+            lo = jits[k].trace(a.build, m, a.finite, a.params, np.uint32(0), 1500 // every, every).lower()
+            t = time.perf_counter()
+            exe = lo.compile()
+            total[k] += time.perf_counter() - t
+            nk[k] += kernels(exe)
+            outs[k] = exe(a.params, np.uint32(0))
+        d = difference(*outs.values())
+        identical += d == 0.0
+        if d > worst:
+            worst, worst_at = d, label
+        count += 1
     print(f"{count} programs ({repeats} repeats x {count // repeats}), 1500 steps recorded every {every}, jax {jax.__version__}, {jax.devices()[0].platform}")
     for k in engines:
         print(f"  {k:24s} {1e3 * total[k] / count:7.1f} ms per compile (total {total[k]:.1f} s), "

@@ -32,7 +32,22 @@ import test_table as T  # noqa: E402  (the table's problems and factories)
 from algos import _core  # noqa: E402
 from benchmarks._common import relative_difference  # noqa: E402
 
-STATIC = ("build", "metrics", "finite", "num_records", "every", "shard")
+STATIC = _core._RUN_STATIC
+
+
+def table_programs(repeats: int = 1):
+    """``(label, algorithm, metrics)`` for every method of tests/algos/test_table.py on its three
+    problems (logistic excluded for MSDA), in float64 and float32, ``repeats`` times; each is yielded
+    inside its precision's ``jax.enable_x64`` context."""
+    for _ in range(repeats):
+        for dtype in ("float64", "float32"):
+            with jax.enable_x64(dtype == "float64"):
+                for name in T.TABLE:
+                    for kind in T.PROBLEMS:
+                        if name == "msda" and kind == "logistic":
+                            continue
+                        a = T.build(name, T.make_problem(kind))
+                        yield f"{name}-{kind}-{dtype}", a, _core.Metrics.of(a.metrics)
 VARIANTS = {"XLA default (fusion emitters on)": {}, "RUN_COMPILER_OPTIONS": dict(_core.RUN_COMPILER_OPTIONS)}
 
 
@@ -49,28 +64,20 @@ def main(argv=None):
     jits = {k: jax.jit(raw, static_argnames=STATIC, compiler_options=v or None) for k, v in VARIANTS.items()}
     total = {k: 0.0 for k in VARIANTS}
     count, mismatches, worst = 0, [], 0.0
-    for rep in range(args.repeats):
-        for dtype in ("float64", "float32"):
-            with jax.enable_x64(dtype == "float64"):
-                for name in T.TABLE:
-                    for kind in T.PROBLEMS:
-                        if name == "msda" and kind == "logistic":
-                            continue
-                        a = T.build(name, T.make_problem(kind))
-                        m = _core.Metrics.of(a.metrics)
-                        order = list(VARIANTS) if (count % 2 == 0) else list(VARIANTS)[::-1]
-                        outs = {}
-                        for k in order:
-                            lo = jits[k].trace(a.build, m, a.finite, a.params, np.uint32(0), 30, 50).lower()
-                            t = time.perf_counter()
-                            exe = lo.compile()
-                            total[k] += time.perf_counter() - t
-                            outs[k] = exe(a.params, np.uint32(0))
-                        d = relative_difference(*outs.values())
-                        if d != 0.0:
-                            mismatches.append(f"{name}-{kind}-{dtype} ({d:.1e})")
-                        worst = max(worst, d)
-                        count += 1
+    for label, a, m in table_programs(args.repeats):
+        order = list(VARIANTS) if (count % 2 == 0) else list(VARIANTS)[::-1]
+        outs = {}
+        for k in order:
+            lo = jits[k].trace(a.build, m, a.finite, a.params, np.uint32(0), 30, 50).lower()
+            t = time.perf_counter()
+            exe = lo.compile()
+            total[k] += time.perf_counter() - t
+            outs[k] = exe(a.params, np.uint32(0))
+        d = relative_difference(*outs.values())
+        if d != 0.0:
+            mismatches.append(f"{label} ({d:.1e})")
+        worst = max(worst, d)
+        count += 1
     per = {k: v / count for k, v in total.items()}
     kind = f"sweeps of {args.sweep} seeds" if args.sweep else "single runs"
     print(f"{count} programs, {kind} ({args.repeats} repeats x {count // args.repeats}), jax {jax.__version__}, {jax.devices()[0].platform}")
