@@ -129,6 +129,19 @@ REFINE_RTOL = 1e-12
 #: computed once ``s - lb <= CERTIFY_WITHIN * tol`` (our choice).  0 turns the check off.
 CERTIFY_WITHIN = 10.0
 
+#: FMMC only: the ``lambda_n`` block ``S2 = s I + (W - J) ⪰ 0`` leaves the model (its multiplier set to 0)
+#: at the first iteration where ``tr X2 <= DROP_BLOCK_TRACE * (tr X1 + tr X2)``; 0 keeps it always.  On
+#: geometric graphs FMMC's optimum has ``-lambda_n`` far below ``lambda_2`` (0.86 against 0.993 at
+#: n = 1,000; RESULTS.md 7k): the block is inactive, and the share falls below 1e-2 at the fourth to
+#: sixth iteration (n = 30-1,000).  Without the block an iteration forms half the Newton edge block and
+#: skips the block's factors, inverses and products (RESULTS.md 7l).  ``S2`` still bounds every dual
+#: step, so the iterates stay feasible for the full problem and ``Y = X1`` is a dual point of it (the
+#: certificate does not change); if ``S2`` is what limits a step, the block comes back for good with
+#: the centred ``X2 = mu S2^{-1}``.  FDLA keeps both blocks: without ``S2`` its dual is unbounded below
+#: (weights of either sign), so the block is active at every FDLA optimum.  The rule and the threshold
+#: are ours.
+DROP_BLOCK_TRACE = 1e-2
+
 #: Largest FMMC weight infeasibility the final repair accepts (the iterates are strictly feasible).
 _VIOL_LIMIT = 1e-6
 
@@ -142,10 +155,11 @@ def _newton_edge_block_numpy(n, ei, ej, At, absA, absAt, X1, S1i, X2, S2i, d3, d
 
     m = len(ei)
     np.multiply(AKA(X1), AKA(S1i), out=out)
-    H = AKA(X2)
-    H *= AKA(S2i)
-    out += H
-    del H
+    if X2 is not None:  # the lambda_n block is in the model
+        H = AKA(X2)
+        H *= AKA(S2i)
+        out += H
+        del H
     if d3 is not None:
         out[np.diag_indices(m)] += d3
         Bt = (absAt @ sp.diags(d4) @ absA).tocoo()
@@ -153,8 +167,8 @@ def _newton_edge_block_numpy(n, ei, ej, At, absA, absAt, X1, S1i, X2, S2i, d3, d
     return out
 
 
-def _xla_edge_block_kernel(nonneg: bool):
-    fn = _XLA_EDGE_BLOCK.get(nonneg)
+def _xla_edge_block_kernel(nonneg: bool, two: bool = True):
+    fn = _XLA_EDGE_BLOCK.get((nonneg, two))
     if fn is not None:
         return fn
     import jax
@@ -165,7 +179,9 @@ def _xla_edge_block_kernel(nonneg: bool):
             G = K[ei] - K[ej]  # rows a_e^T K, m x n
             return G[:, ei] - G[:, ej]  # (A^T K A)_{ef}
 
-        M = aka(X1) * aka(S1i) + aka(X2) * aka(S2i)
+        M = aka(X1) * aka(S1i)
+        if two:
+            M = M + aka(X2) * aka(S2i)
         if nonneg:
             # |A|^T diag(d4) |A| has entry sum of d4 over the nodes edges e and f share.
             a, b = ei[:, None], ej[:, None]
@@ -177,7 +193,7 @@ def _xla_edge_block_kernel(nonneg: bool):
             M = M + jnp.diag(d3)
         return M
 
-    fn = _XLA_EDGE_BLOCK[nonneg] = jax.jit(block)
+    fn = _XLA_EDGE_BLOCK[(nonneg, two)] = jax.jit(block)
     return fn
 
 
@@ -186,17 +202,21 @@ def _newton_edge_block_xla(n, ei, ej, X1, S1i, X2, S2i, d3, d4):
     import jax
 
     nonneg = d3 is not None
+    two = X2 is not None
     with jax.enable_x64(True):
-        fn = _xla_edge_block_kernel(nonneg)
+        fn = _xla_edge_block_kernel(nonneg, two)
         if not nonneg:
             d3 = d4 = np.zeros(1)
+        if not two:  # the kernel ignores them
+            X2 = S2i = np.zeros((1, 1))
         out = fn(ei.astype(np.int32), ej.astype(np.int32), X1, S1i, X2, S2i, d3, d4)
         return np.asarray(out)
 
 
 def _newton_edge_block(n, ei, ej, At, absA, absAt, X1, S1i, X2, S2i, d3, d4, out=None):
     """``(A^T X1 A) ∘ (A^T S1^-1 A) + (A^T X2 A) ∘ (A^T S2^-1 A)`` plus, for FMMC,
-    ``diag(d3) + |A|^T diag(d4) |A|``: the edge block of the Newton matrix."""
+    ``diag(d3) + |A|^T diag(d4) |A|``: the edge block of the Newton matrix (without the ``X2`` term
+    when ``X2`` is ``None``: the ``lambda_n`` block left the model, see :data:`DROP_BLOCK_TRACE`)."""
     m = len(ei)
     if m >= XLA_NEWTON_MIN_EDGES:
         return _newton_edge_block_xla(n, ei, ej, X1, S1i, X2, S2i, d3, d4)
@@ -219,7 +239,9 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
     ``S1 = s I + L(w) - P``, ``S2 = s I - L(w) + P`` (``P = I - J``) and, for FMMC,
     ``S3 = w``, ``S4 = 1 - |A| w``.  Iterates keep ``S`` exactly equal to
     ``C - A^T y`` (dual feasible, starting from lazy Metropolis weights); the
-    multipliers ``X = (X1, X2, x3, x4)`` may be infeasible and converge.
+    multipliers ``X = (X1, X2, x3, x4)`` may be infeasible and converge.  For FMMC the
+    ``lambda_n`` block may leave the model mid-solve and come back (:data:`DROP_BLOCK_TRACE`);
+    ``history`` records ``blocks`` (2 or 1) and ``trace_share_x2`` per iteration.
 
     Returns:
         ``(w, s, Y, z, status, iterations)`` with ``Y = X1 - X2`` and ``z = x4``.
@@ -255,31 +277,50 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
     X2 = 0.5 * (X2 + X2.T)
     if nonneg:
         x3, x4 = mu0 / s3, mu0 / s4
-    nu = 2 * n + ((m + n) if nonneg else 0)
+    # ``two``: the lambda_n block (X2, S2) is in the model.  Once tr X2 is a small share of the
+    # multipliers' trace it leaves (X2 = 0); S2 stays PD through the dual step lengths, and the block
+    # comes back, with the centred X2 = mu S2^{-1}, at the first step S2 limits (DROP_BLOCK_TRACE).
+    two, readded_at = True, None
+
+    def nu_of(two):
+        return (2 if two else 1) * n + ((m + n) if nonneg else 0)
+
     status = "max_iter"
     it = 0
     diag = np.diag_indices(n)
 
     def calA(K1, K2, k3, k4):
-        """𝒜(K): the edge part and the s part."""
-        ge = _quad(K2, ei, ej) - _quad(K1, ei, ej)
+        """𝒜(K): the edge part and the s part (``K2 = None``: the lambda_n block is out)."""
+        ge = -_quad(K1, ei, ej)
+        gs = -np.trace(K1)
+        if K2 is not None:
+            ge = ge + _quad(K2, ei, ej)
+            gs = gs - np.trace(K2)
         if nonneg:
             ge = ge - k3 + absAt @ k4
-        gs = -np.trace(K1) - np.trace(K2)
         return ge, gs
 
     best_merit, best_it, best = np.inf, 0, None
     Fbuf = np.empty((m + 1, m + 1), order="F")  # the factored Newton matrix, overwritten each iteration
     for it in range(1, max_iter + 1):
+        # --- leave out the lambda_n block once its multiplier has all but vanished --------------------
+        share2 = 0.0
+        if two:
+            t1, t2 = np.trace(X1), np.trace(X2)
+            share2 = float(t2 / (t1 + t2))
+            if nonneg and readded_at is None and share2 <= DROP_BLOCK_TRACE:
+                two, X2 = False, None
+        nu = nu_of(two)
         # --- residuals and gap -------------------------------------------
         ge, gs = calA(X1, X2, x3 if nonneg else None, x4 if nonneg else None)
         Rp_e = -ge
         Rp_s = -1.0 - gs
-        gap_xs = _inner(X1, S1) + _inner(X2, S2)
+        gap_xs = _inner(X1, S1) + (_inner(X2, S2) if two else 0.0)
         if nonneg:
             gap_xs += _ddot(x3, s3) + _ddot(x4, s4)
         mu = gap_xs / nu
-        lb = _inner(P, X1 - X2) - (float(x4.sum()) if nonneg else 0.0)
+        Y = X1 - X2 if two else X1
+        lb = _inner(P, Y) - (float(x4.sum()) if nonneg else 0.0)
         pinf = max(np.abs(Rp_e).max(initial=0.0), abs(Rp_s))
         relgap = (s - lb) / (1.0 + abs(s) + abs(lb))
         # Stop on the certified gap (near the end) or on the absolute gap s - lb (both bounds of the
@@ -288,11 +329,12 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
         merit = max(s - lb, pinf)
         got = cgap = None
         if s - lb <= CERTIFY_WITHIN * tol:
-            got = _certify("fmmc" if nonneg else "fdla", n, ei, ej, w, X1 - X2, x4 if nonneg else None, _VIOL_LIMIT)
+            got = _certify("fmmc" if nonneg else "fdla", n, ei, ej, w, Y, x4 if nonneg else None, _VIOL_LIMIT)
             cgap = got[1] - got[2]
         if history is not None:
             history.append(dict(it=it, s=float(s), lb=lb, relgap=float(relgap), pinf=float(pinf), mu=float(mu),
-                                certified_gap=cgap, w=w.copy()))
+                                certified_gap=cgap, w=w.copy(), blocks=2 if two else 1,
+                                trace_share_x2=share2))
             if nonneg:  # the LP pairs (w, x3) and (s4, x4), for strict-complementarity diagnostics
                 history[-1].update(x3=x3.copy(), s4=s4.copy(), x4=x4.copy())
         if progress is not None:
@@ -300,7 +342,7 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
                           certified_gap=cgap))
         if merit < best_merit:
             best_merit, best_it = merit, it
-            best = (w, s, X1, X2, x4 if nonneg else None)
+            best = (w, s, Y, x4 if nonneg else None)
         if (cgap is not None and cgap <= tol) or (s - lb <= tol and pinf <= tol):
             if got is not None and certified is not None:
                 certified.append(got)
@@ -314,11 +356,11 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
         # --- Schur complement ----------------------------------------------
         try:
             LX1 = _chol(X1)
-            LX2 = _chol(X2)
+            LX2 = _chol(X2) if two else None
             LS1 = _chol(S1)
             LS2 = _chol(S2)
             S1i = _inv_from_chol(LS1)
-            S2i = _inv_from_chol(LS2)
+            S2i = _inv_from_chol(LS2) if two else None
         except (np.linalg.LinAlgError, sla.LinAlgError):
             status = "numerical (Cholesky of an iterate)"
             break
@@ -328,11 +370,14 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
             x3 / s3 if nonneg else None, x4 / s4 if nonneg else None,
         )
         XS1 = _mm(X1, S1i)
-        XS2 = _mm(X2, S2i)
         XS1 = 0.5 * (XS1 + XS1.T)
-        XS2 = 0.5 * (XS2 + XS2.T)
-        mws = _quad(XS1, ei, ej) - _quad(XS2, ei, ej)
-        mss = np.trace(XS1) + np.trace(XS2)
+        mws = _quad(XS1, ei, ej)
+        mss = np.trace(XS1)
+        if two:
+            XS2 = _mm(X2, S2i)
+            XS2 = 0.5 * (XS2 + XS2.T)
+            mws = mws - _quad(XS2, ei, ej)
+            mss = mss + np.trace(XS2)
 
         def M_times(v):
             out = np.empty(m + 1)
@@ -368,13 +413,15 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
         def direction(sigma_mu, corr):
             # R_b = sigma mu S^{-1} - X - Corr S^{-1}
             R1 = sigma_mu * S1i - X1
-            R2 = sigma_mu * S2i - X2
+            R2 = sigma_mu * S2i - X2 if two else None
             if corr is not None:
                 C1, C2, c3, c4 = corr
                 R1 = R1 - _mm(C1, S1i)
-                R2 = R2 - _mm(C2, S2i)
+                if two:
+                    R2 = R2 - _mm(C2, S2i)
             R1 = 0.5 * (R1 + R1.T)
-            R2 = 0.5 * (R2 + R2.T)
+            if two:
+                R2 = 0.5 * (R2 + R2.T)
             if nonneg:
                 r3 = sigma_mu / s3 - x3
                 r4 = sigma_mu / s4 - x4
@@ -402,11 +449,14 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
             dS2[diag] += ds
             # X dS with dS = ±L(dw) + ds I: X L = (L X)^T for symmetric X and L, a sparse product.
             XL1 = (dLs @ X1).T
-            XL2 = (dLs @ X2).T
             dX1 = R1 - _mm(XL1 + ds * X1, S1i)
-            dX2 = R2 - _mm(ds * X2 - XL2, S2i)
             dX1 = 0.5 * (dX1 + dX1.T)
-            dX2 = 0.5 * (dX2 + dX2.T)
+            if two:
+                XL2 = (dLs @ X2).T
+                dX2 = R2 - _mm(ds * X2 - XL2, S2i)
+                dX2 = 0.5 * (dX2 + dX2.T)
+            else:
+                dX2 = None
             if nonneg:
                 dS3 = dw
                 dS4 = -(absA @ dw)
@@ -418,21 +468,28 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
 
         def steps(d, cap):
             # Largest steps keeping the cones, or inf where the step ``cap`` keeps them (the caller
-            # clips the steps at ``cap``).
+            # clips the steps at ``cap``), and whether S2 alone limits the dual step while the lambda_n
+            # block is out of the model.
             dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4, _ = d
-            ap = min(_max_step_psd_capped(X1, LX1, dX1, cap), _max_step_psd_capped(X2, LX2, dX2, cap))
-            ad = min(_max_step_psd_capped(S1, LS1, dS1, cap), _max_step_psd_capped(S2, LS2, dS2, cap))
+            ap = _max_step_psd_capped(X1, LX1, dX1, cap)
+            if two:
+                ap = min(ap, _max_step_psd_capped(X2, LX2, dX2, cap))
+            ad = _max_step_psd_capped(S1, LS1, dS1, cap)
+            ad2 = _max_step_psd_capped(S2, LS2, dS2, cap)
             if nonneg:
                 ap = min(ap, _max_step_lp(x3, dx3), _max_step_lp(x4, dx4))
                 ad = min(ad, _max_step_lp(s3, dS3), _max_step_lp(s4, dS4))
-            return ap, ad
+            binds = not two and np.isfinite(ad2) and ad2 <= ad
+            return ap, min(ad, ad2), binds
 
         # predictor
         d = direction(0.0, None)
-        ap, ad = steps(d, 1.0)
+        ap, ad, _ = steps(d, 1.0)
         ap1, ad1 = min(1.0, ap), min(1.0, ad)
         dw, ds, dS1, dS2, dS3, dS4, dX1, dX2, dx3, dx4, dLs = d
-        mu_aff = _inner(X1 + ap1 * dX1, S1 + ad1 * dS1) + _inner(X2 + ap1 * dX2, S2 + ad1 * dS2)
+        mu_aff = _inner(X1 + ap1 * dX1, S1 + ad1 * dS1)
+        if two:
+            mu_aff += _inner(X2 + ap1 * dX2, S2 + ad1 * dS2)
         if nonneg:
             mu_aff += _ddot(x3 + ap1 * dx3, s3 + ad1 * dS3) + _ddot(x4 + ap1 * dx4, s4 + ad1 * dS4)
         mu_aff /= nu
@@ -443,10 +500,11 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
         sigma = min(1.0, max(0.0, mu_aff / mu)) ** expon
         # corrector (second-order Mehrotra term)
         # dX dS with dS = ±L(dw) + ds I, as sparse products (dX symmetric).
-        corr = ((dLs @ dX1).T + ds * dX1, ds * dX2 - (dLs @ dX2).T, dx3 * dS3 if nonneg else None, dx4 * dS4 if nonneg else None)
+        corr = ((dLs @ dX1).T + ds * dX1, ds * dX2 - (dLs @ dX2).T if two else None,
+                dx3 * dS3 if nonneg else None, dx4 * dS4 if nonneg else None)
         d = direction(sigma * mu, corr)
         gamma = 0.9 + 0.09 * min(ap1, ad1)
-        ap, ad = steps(d, 1.0 / gamma)
+        ap, ad, binds_c = steps(d, 1.0 / gamma)
         ap, ad = min(1.0, gamma * ap), min(1.0, gamma * ad)
         if ap < 1e-10 and ad < 1e-10:
             status = "stalled"
@@ -456,18 +514,28 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
             history[-1].update(step_primal=float(ap), step_dual=float(ad), sigma=float(sigma),
                                predictor_primal=float(ap1), predictor_dual=float(ad1), mu_aff=float(mu_aff))
         X1 = X1 + ap * dX1
-        X2 = X2 + ap * dX2
+        if two:
+            X2 = X2 + ap * dX2
         w = w + ad * dw
         s = s + ad * ds
         if nonneg:
             x3 = x3 + ap * dx3
             x4 = x4 + ap * dx4
         S1, S2, s3, s4 = slacks(w, s)
+        if binds_c:
+            # S2 limited a step: the lambda_n block is active after all.  Back into the model for good,
+            # with the multiplier centred at the current complementarity.
+            mu_now = _inner(X1, S1) + ((_ddot(x3, s3) + _ddot(x4, s4)) if nonneg else 0.0)
+            mu_now /= nu_of(False)
+            X2 = mu_now * _inv_from_chol(_chol(S2))
+            two, readded_at = True, it
 
     if status != "optimal" and best is not None:
-        w, s, X1, X2, x4 = best
+        w, s, Y, x4 = best
+    else:
+        Y = X1 - X2 if two else X1
     z = x4 if nonneg else None
-    return w, s, X1 - X2, z, status, it
+    return w, s, Y, z, status, it
 
 
 def _solve_ipm(kind, n, ei, ej, tol, t0, return_certificate, name="ipm", progress=None):

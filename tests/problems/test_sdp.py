@@ -235,6 +235,13 @@ def test_newton_edge_block_both_paths_match_the_dense_definition(seed, n, fmmc):
     scale = np.abs(want).max()
     np.testing.assert_allclose(got_np, want, rtol=0, atol=1e-12 * scale)
     np.testing.assert_allclose(got_xla, want, rtol=0, atol=1e-12 * scale)
+    # with the lambda_n block out of the model (X2 = None): the first product alone
+    want1 = want - (A.T @ Ks[2] @ A) * (A.T @ Ks[3] @ A)
+    got_np1 = ipm._newton_edge_block_numpy(n, ei, ej, At, absA, absA.T.tocsr(), Ks[0], Ks[1], None, None, d3, d4,
+                                           np.empty((m, m)))
+    got_xla1 = ipm._newton_edge_block_xla(n, ei, ej, Ks[0], Ks[1], None, None, d3, d4)
+    np.testing.assert_allclose(got_np1, want1, rtol=0, atol=1e-12 * scale)
+    np.testing.assert_allclose(got_xla1, want1, rtol=0, atol=1e-12 * scale)
 
 
 @settings(max_examples=20, deadline=None)
@@ -348,6 +355,72 @@ def test_ipm_with_the_xla_newton_block_takes_the_same_path(monkeypatch, fmmc):
     assert c_xla.status == c_np.status == "optimal"
     assert c_xla.slem == pytest.approx(c_np.slem, abs=1e-9)
     assert c_xla.lower_bound == pytest.approx(c_np.lower_bound, abs=1e-9)
+
+
+def _ipm_with_history(monkeypatch, solve, n, E, tol):
+    from problems._sdp import ipm
+
+    plain = ipm._ipm
+    hist = []
+    monkeypatch.setattr(ipm, "_ipm", lambda *a, **k: plain(*a, **k, history=hist))
+    _, cert = solve(n, E, solver="ipm", tol=tol, return_certificate=True)
+    monkeypatch.setattr(ipm, "_ipm", plain)
+    return "".join(str(h["blocks"]) for h in hist), cert
+
+
+@pytest.mark.parametrize("n, seed", [(40, 2), (60, 3), (80, 2)])
+def test_fmmc_ipm_leaves_out_the_inactive_lambda_n_block_and_certifies_the_same_optimum(monkeypatch, n, seed):
+    # On geometric graphs FMMC's lambda_n block is inactive at the optimum: its multiplier's share of
+    # the trace falls below DROP_BLOCK_TRACE within a few iterations and the block leaves the model
+    # for good (the dual steps still keep S2 PD, and S2 never limits one).  The answer is certified
+    # to tol for the full problem, and its certified interval meets the one of the solve that keeps
+    # the block.  (At tol 1e-4 on geometric_edges(n, seed), n in 30-80, seeds 0-3, the block left at
+    # iteration 4-6 in all 16 solves, with the same iteration count in 13 and one more in 3.)
+    from problems._sdp import ipm
+
+    E = geometric_edges(n, seed)
+    tol = 1e-4
+    monkeypatch.setattr(ipm, "DROP_BLOCK_TRACE", 0.0)
+    kept, c_kept = _ipm_with_history(monkeypatch, solve_fmmc, n, E, tol)
+    monkeypatch.setattr(ipm, "DROP_BLOCK_TRACE", 1e-2)
+    blocks, c = _ipm_with_history(monkeypatch, solve_fmmc, n, E, tol)
+    assert set(kept) == {"2"}
+    assert blocks.startswith("22") and "1" in blocks and "21" in blocks and "12" not in blocks
+    for cert in (c, c_kept):
+        assert cert.status == "optimal" and 0.0 <= cert.gap <= tol
+    assert c.lower_bound <= c_kept.slem + 1e-12 and c_kept.lower_bound <= c.slem + 1e-12
+
+
+@pytest.mark.parametrize("n", [20, 30, 40])
+def test_fmmc_ipm_brings_an_active_lambda_n_block_back(monkeypatch, n):
+    # On a random 4-regular graph both ends of FMMC's spectrum are active.  Forced out of the model at
+    # the first iteration (DROP_BLOCK_TRACE = 1), the lambda_n block comes back at the first step S2
+    # limits and stays; the solve still certifies tol, and its interval meets the full solve's.
+    from problems._sdp import ipm
+
+    g = nx.random_regular_graph(4, n, seed=1)
+    E = np.array(sorted(tuple(sorted(e)) for e in g.edges()))
+    tol = 1e-4
+    monkeypatch.setattr(ipm, "DROP_BLOCK_TRACE", 0.0)
+    _, c_kept = _ipm_with_history(monkeypatch, solve_fmmc, n, E, tol)
+    monkeypatch.setattr(ipm, "DROP_BLOCK_TRACE", 1.0)
+    blocks, c = _ipm_with_history(monkeypatch, solve_fmmc, n, E, tol)
+    assert blocks.startswith("1") and blocks.endswith("2") and "21" not in blocks
+    for cert in (c, c_kept):
+        assert cert.status == "optimal" and 0.0 <= cert.gap <= tol
+    assert c.lower_bound <= c_kept.slem + 1e-12 and c_kept.lower_bound <= c.slem + 1e-12
+
+
+def test_fdla_ipm_keeps_both_blocks(monkeypatch):
+    # Without the lambda_n block FDLA's dual is unbounded below (weights of either sign), so the block
+    # is active at every FDLA optimum and never leaves, whatever DROP_BLOCK_TRACE says.
+    from problems._sdp import ipm
+
+    n = 40
+    E = geometric_edges(n, 2)
+    monkeypatch.setattr(ipm, "DROP_BLOCK_TRACE", 1.0)
+    blocks, c = _ipm_with_history(monkeypatch, solve_fdla, n, E, 1e-4)
+    assert set(blocks) == {"2"} and c.status == "optimal" and c.gap <= 1e-4
 
 
 @pytest.mark.parametrize("seed", [3, 4])
