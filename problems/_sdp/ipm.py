@@ -300,6 +300,7 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
             ge = ge - k3 + absAt @ k4
         return ge, gs
 
+    Y = X1 - X2  # the dual matrix returned, re-formed each iteration
     best_merit, best_it, best = np.inf, 0, None
     Fbuf = np.empty((m + 1, m + 1), order="F")  # the factored Newton matrix, overwritten each iteration
     for it in range(1, max_iter + 1):
@@ -531,9 +532,7 @@ def _ipm(n, ei, ej, nonneg: bool, tol: float, max_iter: int = 80, history: list 
             two, readded_at = True, it
 
     if status != "optimal" and best is not None:
-        w, s, Y, x4 = best
-    else:
-        Y = X1 - X2 if two else X1
+        w, s, Y, x4 = best  # an optimal stop breaks right after its iterate's Y is formed
     z = x4 if nonneg else None
     return w, s, Y, z, status, it
 
